@@ -1,0 +1,40 @@
+"""Load the demo content: the seed project (and, with --funded, its funded state)."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandParser
+
+from projects.services.demo import demo_project_load
+
+
+class Command(BaseCommand):
+    help = "Create or refresh the demo project from the seed page. Idempotent."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--staff",
+            action="store_true",
+            help="Create (or reset) the staff login 'admin' and print its new password.",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        project = demo_project_load()
+        self.stdout.write(self.style.SUCCESS(f"Demo project ready: /projects/{project.slug}/"))
+        if options["staff"]:
+            password = secrets.token_urlsafe(12)
+            user_model = get_user_model()
+            user, _ = user_model.objects.get_or_create(
+                username="admin", defaults={"email": "admin@example.org"}
+            )
+            user.is_staff = user.is_superuser = True
+            user.set_password(password)
+            user.save()
+            self.stdout.write(
+                self.style.WARNING(
+                    f"Staff login for http://127.0.0.1:8000/admin/  user: admin  password: {password}"
+                )
+            )

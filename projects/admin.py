@@ -1,0 +1,146 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.html import format_html
+
+from projects.forms import PRICE_OVERRIDE_TOLERANCE, PhotoInlineForm, ProjectAdminForm
+from projects.models import FundingTotals, KeySpecies, Photo, Project, Section, Threat
+from projects.selectors import project_funding
+from projects.services.images import photo_renditions_refresh, project_hero_refresh
+
+
+class KeySpeciesInline(admin.TabularInline):
+    model = KeySpecies
+    extra = 0
+    fields = ["common_name", "scientific_name", "iucn_category", "order"]
+
+
+class ThreatInline(admin.StackedInline):
+    model = Threat
+    extra = 0
+    fields = ["title", "description", "order"]
+
+
+class SectionInline(admin.StackedInline):
+    model = Section
+    extra = 0
+    fields = ["title", "lead", "body", "order"]
+
+
+class PhotoInline(admin.StackedInline):
+    model = Photo
+    form = PhotoInlineForm
+    extra = 0
+    fields = ["image", "preview", "caption", "credit", "alt_text", "order"]
+    readonly_fields = ["preview"]
+
+    @admin.display(description="Preview")
+    def preview(self, obj: Photo) -> str:
+        if not obj.pk or not obj.image:
+            return "—"
+        name = obj.renditions.get("480") or obj.image.name
+        return format_html('<img src="/media/{}" alt="" style="max-width:240px">', name)
+
+
+@admin.register(Project)
+class ProjectAdmin(admin.ModelAdmin):
+    form = ProjectAdminForm
+    inlines = [KeySpeciesInline, ThreatInline, SectionInline, PhotoInline]
+    list_display = ["title", "status", "cost", "raised", "percent_funded", "published_at"]
+    list_filter = ["status", "country", "after_goal"]
+    search_fields = ["title", "slug", "summary", "place", "country", "partner_name"]
+    prepopulated_fields = {"slug": ["title"]}
+    readonly_fields = ["price_check", "created_at", "updated_at"]
+    date_hierarchy = "published_at"
+    fieldsets = [
+        (None, {"fields": ["title", "slug", "status", "published_at", "summary"]}),
+        ("Location", {"fields": ["place", "region", "country", "latitude", "longitude"]}),
+        (
+            "Funding",
+            {"fields": ["cost", "acres", "price_per_acre_override", "price_check", "after_goal"]},
+        ),
+        (
+            "Fast facts",
+            {
+                "fields": [
+                    "habitat",
+                    "conservation_action",
+                    "main_threat",
+                    "partner_name",
+                    "partner_url",
+                    "carbon_storage_mt",
+                ]
+            },
+        ),
+        ("Hero photo", {"fields": ["hero_image", "hero_alt", "hero_caption", "hero_credit"]}),
+        ("History", {"fields": ["created_at", "updated_at"], "classes": ["collapse"]}),
+    ]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Project]:
+        return super().get_queryset(request).select_related("totals")
+
+    @admin.display(description="Raised")
+    def raised(self, obj: Project) -> str:
+        return str(project_funding(obj).raised)
+
+    @admin.display(description="% funded")
+    def percent_funded(self, obj: Project) -> str:
+        return f"{project_funding(obj).percent:.0f} %"
+
+    @admin.display(description="Price per acre check")
+    def price_check(self, obj: Project) -> str:
+        if not obj.pk:
+            return "Shown once the project is saved."
+        deviation = obj.price_override_deviation
+        if deviation is None:
+            return f"Computed from cost ÷ acres: {obj.computed_price_per_acre}."
+        text = (
+            f"Override {obj.price_per_acre_override}; cost ÷ acres = "
+            f"{obj.computed_price_per_acre} ({deviation:.1%} apart)."
+        )
+        if deviation > PRICE_OVERRIDE_TOLERANCE:
+            return format_html('<strong style="color:#b00020">⚠ {}</strong>', text)
+        return text
+
+    def save_model(self, request: HttpRequest, obj: Project, form: Any, change: bool) -> None:
+        if obj.status == Project.Status.PUBLISHED and obj.published_at is None:
+            obj.publish()
+        super().save_model(request, obj, form, change)
+        if "hero_image" in form.changed_data:
+            project_hero_refresh(project=obj)
+        deviation = obj.price_override_deviation
+        if deviation is not None and deviation > PRICE_OVERRIDE_TOLERANCE:
+            messages.warning(
+                request,
+                f"Check the price per acre: the override {obj.price_per_acre_override} differs "
+                f"from cost ÷ acres = {obj.computed_price_per_acre} by {deviation:.0%}.",
+            )
+
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        super().save_formset(request, form, formset, change)
+        if formset.model is Photo:
+            for photo_form in formset.forms:
+                photo = photo_form.instance
+                if photo.pk and "image" in photo_form.changed_data:
+                    photo_renditions_refresh(photo=photo)
+
+
+@admin.register(FundingTotals)
+class FundingTotalsAdmin(admin.ModelAdmin):
+    """Read-only: totals are written only by the donations services."""
+
+    list_display = ["project", "raised", "matched", "donor_count", "provisional", "updated_at"]
+    list_select_related = ["project"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

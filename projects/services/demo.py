@@ -1,0 +1,203 @@
+"""The demo project: every fact of ../shared/seed/andes-amazon-corridor.txt.
+
+The real photos are not available, so each photo is a generated placeholder that says so
+on its face and carries the seed's caption and credit.
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from django.core.files.base import ContentFile
+from django.db import transaction
+from djmoney.money import Money
+from PIL import Image, ImageDraw, ImageFont
+
+from projects.models import FundingTotals, KeySpecies, Photo, Project, Section, Threat
+from projects.services.images import image_clean, photo_renditions_refresh, project_hero_refresh
+
+SEED_SLUG = "andes-amazon-corridor"
+
+SUMMARY = """The Tropical Andes, stretching from Argentina to Colombia, is one of the most biodiverse regions in the world, but less than 25 percent of its habitat remains intact. Despite being considered a biodiversity hotspot with a high number of endemic species, the region is largely threatened by habitat destruction and fragmentation.
+
+In Peru’s southern Andes region, there is a major network of protected areas that spans from the high Andes to the lowland Amazon along the border with Brazil. This network collectively protects over 6 million acres. However, there is one key missing piece that consolidates these protected areas and strengthens the entire network, ensuring a full corridor of protection from the Amazon to the Andes of Peru.
+
+To create this missing piece, Rainforest Trust and local partner Pronaturaleza seek $303,600 to designate 285,288 acres as a Regional Conservation Area. The region has already been identified as a Key Biodiversity Area by the International Union for Conservation of Nature, and the establishment of this Regional Conservation Area will contribute to the protection of the headwaters of the Madre de Dios River basin and more than 50 endemic species."""  # noqa: E501
+
+SPECIES = [
+    ("Trueb’s Cochran Frog", "Nymphargus truebae", "CR"),
+    ("Andean Cat", "Leopardus jacobita", "EN"),
+    ("Cusco Andes Frog", "Bryophryne cophites", "EN"),
+    ("Geoffroy’s Woolly Monkey", "Lagothrix cana", "EN"),
+]
+
+THREATS = [
+    (
+        "Illegal gold mining",
+        "Accelerated growth in illegal gold mining on land belonging to the local communities "
+        "in the highlands of the Paucartambo district.",
+    ),
+    (
+        "Alluvial mining moving upstream",
+        "Alluvial mining in the Madre de Dios River is expanding from the lower river into "
+        "the headwaters.",
+    ),
+    (
+        "Settlement and highway projects",
+        "Settlement and highway projects in the area (i.e. Pilcopata - Quincemil) could "
+        "cause habitat conversion and fragmentation.",
+    ),
+    (
+        "Mining interests in local elections",
+        "The elections for regional and local authorities in October 2019 could cause "
+        "increased publicity for those invested in mining.",
+    ),
+]
+
+SECTIONS = [
+    (
+        "Habitat and species",
+        "This territory is critical for biological connectivity as it will bridge the nearly "
+        "5 million-acre Manu National Park with the nearly 1 million-acre Amarakaeri Communal "
+        "Reserve...",
+        "<p>This territory is critical for biological connectivity as it will bridge the nearly 5 million-acre Manu National Park with the nearly 1 million-acre Amarakaeri Communal Reserve, which are comprised of diverse habitats that include humid puna grasslands, cloud forests and highland forests. Such an array of habitat types varying in elevation greatly contributes to the vast amount of unique species found in the area. One such species is the Critically Endangered Trueb’s Cochran Frog, which is endemic to the Kosñipata Valley. The species is thought to be extinct as a result of chytridiomycosis, a fungal disease, but this has yet to be confirmed. Therefore, the local partner will undertake the surveys that are urgently needed to verify the frog’s existence. Another threatened species that can be found in the area is the Endangered Andean Cat, which is considered a sacred animal according to local traditions of indigenous communities that reside in the Tropical Andes region. It is estimated that less than 3,000 Andean Cat individuals remain in the wild.</p>",  # noqa: E501
+    ),
+    (
+        "Threats",
+        "The most important threat in the area is the accelerated growth in illegal gold "
+        "mining on land belonging to the local communities, located in the highlands of the "
+        "Paucartambo district.",
+        "<p>The mineral resources in the area have stimulated alluvial mining in the Madre de Dios River, which is now expanding from the lower river into the headwaters. Other potential threats are the settlement and highway projects taking place in the area that could generate negative impacts from habitat conversion and fragmentation (i.e. Pilcopata - Quincemil). The area also contains several local communities, and their cooperative involvement will be key to the success of conservation efforts in the area. Additionally, the elections for regional and local authorities in October 2019 could cause increased publicity for those invested in mining as a strategy to increase economic profits.</p>",  # noqa: E501
+    ),
+    (
+        "Communities",
+        "No local communities are present within the proposed designation of the Regional "
+        "Conservation Area.",
+        "<p>However, there are several indigenous communities located in the surrounding areas. In the high Andean slope, there is a Quechua population referred to as “Q’eros” who, through time, have adapted to sustainably use their natural resources. Conversations to gauge interest and cooperation with the Q’eros have already occured with very positive results. Other indigenous communities that have been identified in the surrounding area include the Pilcopata, Chontachaca and Patria local communities, and the Harakbut indigenous population. Therefore, capacity building is considered an integral part of this proposal.</p>",  # noqa: E501
+    ),
+    (
+        "Solution",
+        "Rainforest Trust and local partner seek $303,600 for the designation of 285,288 acres "
+        "as a Regional Conservation Area to protect the biological and cultural richness of the "
+        "Tropical Andes region.",
+        "<p>To accomplish this, the local partner will work with the regional government of Cusco and the local government of Kosñipata to overcome challenges of public land management. Additionally, the partner will work to strengthen capacities of local stakeholders and actively address their concerns, especially with the indigenous communities in the area. This new land designation will establish a corridor of protection from Peru’s Tropical Andes region to its Amazon rainforests. It will connect national parks with community reserves resulting in a network of protection spanning millions of acres.</p>",  # noqa: E501
+    ),
+]
+
+HERO = (
+    "Landscape view.",
+    "Michell Leon/PRONATURALEZA",
+    "Mountain landscape of the Kosñipata Valley",
+)
+PHOTOS = [
+    (
+        "A recently discovered new species of Andean Lizard (Proctoporus machupicchu).",
+        "PRONATURALEZA",
+        "A small brown Andean lizard on a rock",
+        (92, 110, 70),
+    ),
+    ("Gold mining waste pits.", "PRONATURALEZA", "Muddy pits left by gold mining", (150, 120, 80)),
+    (
+        "Local indigenous community members.",
+        "PRONATURALEZA",
+        "Members of a local indigenous community",
+        (120, 80, 70),
+    ),
+    (
+        "Beautiful intact forests.",
+        "Michell Leon/PRONATURALEZA",
+        "Unbroken cloud forest on steep slopes",
+        (40, 100, 60),
+    ),
+]
+
+
+def placeholder_image(*, caption: str, credit: str, colour: tuple[int, int, int]) -> bytes:
+    """A 1600×1000 JPEG that says plainly it is a placeholder for the seed's photo."""
+    width, height = 1600, 1000
+    image = Image.new("RGB", (width, height), colour)
+    draw = ImageDraw.Draw(image)
+    for y in range(height):  # a vertical gradient so renditions have something to scale
+        shade = int(60 * y / height)
+        draw.line(
+            [(0, y), (width, y)],
+            fill=tuple(max(c - shade, 0) for c in colour),  # type: ignore[arg-type]
+        )
+    big = ImageFont.load_default(size=72)
+    small = ImageFont.load_default(size=40)
+    draw.text((80, 340), "PLACEHOLDER IMAGE", font=big, fill=(255, 255, 255))
+    draw.text((80, 460), f"Seed photo: {caption}"[:70], font=small, fill=(255, 255, 255))
+    draw.text((80, 530), f"Photo courtesy of {credit}", font=small, fill=(235, 235, 235))
+    out = io.BytesIO()
+    image.save(out, format="JPEG", quality=85)
+    return out.getvalue()
+
+
+def _clean_upload(data: bytes, name: str) -> ContentFile[bytes]:
+    return image_clean(io.BytesIO(data), name=name).content
+
+
+@transaction.atomic
+def demo_project_load() -> Project:
+    """Create or refresh the seed project; safe to run any number of times."""
+    project, _ = Project.objects.update_or_create(
+        slug=SEED_SLUG,
+        defaults={
+            "title": "Securing the Cornerstone of Andes-Amazon Conservation Corridor",
+            "status": Project.Status.PUBLISHED,
+            "summary": SUMMARY,
+            "place": "Kosñipata Valley",
+            "region": "Kosnipata",
+            "country": "Peru",
+            "cost": Money(Decimal("303600"), "USD"),
+            "acres": Decimal("285288"),
+            "price_per_acre_override": Money(Decimal("1.17"), "USD"),
+            "habitat": "The Tropical Andes; humid puna grasslands, cloud forests and highland forests",
+            "conservation_action": "Designation of new regional reserve",
+            "main_threat": "Growth in illegal mining operations",
+            "partner_name": "Pronaturaleza",
+            "partner_url": "https://www.pronaturaleza.org/",
+            "carbon_storage_mt": None,
+            "hero_alt": HERO[2],
+            "hero_caption": HERO[0],
+            "hero_credit": HERO[1],
+            "after_goal": Project.AfterGoal.KEEP_ACCEPTING,
+        },
+    )
+    if project.published_at is None:
+        project.published_at = datetime(2019, 9, 1, tzinfo=UTC)
+        project.save(update_fields=["published_at"])
+    FundingTotals.objects.get_or_create(
+        project=project,
+        defaults={"raised": Money(0, "USD"), "matched": Money(0, "USD")},
+    )
+
+    project.species.all().delete()
+    KeySpecies.objects.bulk_create(
+        KeySpecies(project=project, common_name=c, scientific_name=s, iucn_category=i, order=n)
+        for n, (c, s, i) in enumerate(SPECIES)
+    )
+    project.threats.all().delete()
+    Threat.objects.bulk_create(
+        Threat(project=project, title=t, description=d, order=n) for n, (t, d) in enumerate(THREATS)
+    )
+    project.sections.all().delete()
+    for n, (title, lead, body) in enumerate(SECTIONS):
+        Section.objects.create(project=project, title=title, lead=lead, body=body, order=n)
+
+    if not project.hero_image:
+        data = placeholder_image(caption=HERO[0], credit=HERO[1], colour=(70, 110, 130))
+        project.hero_image.save("andes-landscape.jpg", _clean_upload(data, "andes-landscape"))
+        project_hero_refresh(project=project)
+
+    existing = set(project.photos.values_list("caption", flat=True))
+    for n, (caption, credit, alt, colour) in enumerate(PHOTOS):
+        if caption in existing:
+            continue
+        photo = Photo(project=project, caption=caption, credit=credit, alt_text=alt, order=n)
+        data = placeholder_image(caption=caption, credit=credit, colour=colour)
+        photo.image.save(f"andes-{n + 1}.jpg", _clean_upload(data, f"andes-{n + 1}"), save=True)
+        photo_renditions_refresh(photo=photo)
+    return project

@@ -1,0 +1,138 @@
+"""Uploaded photos: validation, normalisation and responsive renditions (Pillow).
+
+Every upload is decoded once, fully, under a pixel budget, re-encoded without metadata
+(EXIF, GPS, XMP are dropped) and with its EXIF orientation applied. Renditions are made
+from the normalised original at the widths in ``settings.IMAGE_RENDITION_WIDTHS``.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+from typing import IO, TYPE_CHECKING
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db.models.fields.files import FieldFile
+from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
+
+if TYPE_CHECKING:
+    from projects.models import Photo, Project
+
+ALLOWED_FORMATS = {"JPEG", "PNG", "WEBP", "GIF"}
+
+
+@dataclass(frozen=True)
+class CleanImage:
+    content: ContentFile[bytes]
+    width: int
+    height: int
+
+
+def image_clean(file: IO[bytes], *, name: str) -> CleanImage:
+    """Validate an upload and return a re-encoded copy, or raise ValidationError."""
+    size = getattr(file, "size", None)
+    if size is None:
+        file.seek(0, io.SEEK_END)
+        size = file.tell()
+    if size > settings.IMAGE_MAX_UPLOAD_BYTES:
+        raise ValidationError(
+            "This file is %(size)s MB; photos may be at most %(max)s MB.",
+            code="too_large",
+            params={
+                "size": f"{size / 1_048_576:.1f}",
+                "max": f"{settings.IMAGE_MAX_UPLOAD_BYTES / 1_048_576:.0f}",
+            },
+        )
+    file.seek(0)
+    ImageFile.LOAD_TRUNCATED_IMAGES = False
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(file)
+            # Refuse by header dimensions before decoding: a bomb is small on disk.
+            if image.width * image.height > settings.IMAGE_MAX_PIXELS:
+                raise ValidationError(
+                    "This image is %(w)s × %(h)s pixels; the limit is %(max)s megapixels.",
+                    code="too_many_pixels",
+                    params={
+                        "w": image.width,
+                        "h": image.height,
+                        "max": settings.IMAGE_MAX_PIXELS // 1_000_000,
+                    },
+                )
+            if image.format not in ALLOWED_FORMATS:
+                raise ValidationError(
+                    "%(format)s images are not accepted; upload a JPEG, PNG, WebP or GIF.",
+                    code="format",
+                    params={"format": image.format},
+                )
+            image.load()
+    except ValidationError:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise ValidationError(
+            "This image is too large to process safely (decompression bomb).", code="bomb"
+        ) from exc
+    except UnidentifiedImageError as exc:
+        raise ValidationError(
+            "This file is not an image. Upload a JPEG, PNG, WebP or GIF photo.", code="not_image"
+        ) from exc
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise ValidationError(
+            "This image is damaged or incomplete (%(error)s). Please export it again.",
+            code="corrupt",
+            params={"error": str(exc)[:80]},
+        ) from exc
+
+    image: Image.Image = ImageOps.exif_transpose(image) or image  # type: ignore[no-redef]
+    has_alpha = image.mode in ("RGBA", "LA") or (image.mode == "P" and "transparency" in image.info)
+    out = io.BytesIO()
+    stem = PurePosixPath(name).stem[:80] or "photo"
+    if has_alpha:
+        image.convert("RGBA").save(out, format="PNG", optimize=True)
+        new_name = f"{stem}.png"
+    else:
+        # No exif= / icc_profile= passed: metadata, GPS included, does not survive.
+        image.convert("RGB").save(out, format="JPEG", quality=88, optimize=True)
+        new_name = f"{stem}.jpg"
+    return CleanImage(ContentFile(out.getvalue(), name=new_name), image.width, image.height)
+
+
+def renditions_build(field_file: FieldFile) -> dict[str, str]:
+    """Write resized copies of a stored, already-clean image; return {width: storage name}."""
+    renditions: dict[str, str] = {}
+    with field_file.open("rb") as fh, Image.open(fh) as original:
+        original.load()
+        base = PurePosixPath(field_file.name or "image")
+        for width in settings.IMAGE_RENDITION_WIDTHS:
+            if width >= original.width:
+                continue
+            copy = original.copy()
+            copy.thumbnail((width, 10 * width), Image.Resampling.LANCZOS)
+            out = io.BytesIO()
+            if copy.mode == "RGBA":
+                copy.save(out, format="PNG", optimize=True)
+                ext = "png"
+            else:
+                copy.convert("RGB").save(out, format="JPEG", quality=82, progressive=True)
+                ext = "jpg"
+            target = f"{base.parent}/renditions/{base.stem}-{width}.{ext}"
+            renditions[str(width)] = default_storage.save(target, ContentFile(out.getvalue()))
+    return renditions
+
+
+def photo_renditions_refresh(*, photo: Photo) -> None:
+    """Rebuild a gallery photo's renditions and stored dimensions after its image changed."""
+    photo.renditions = renditions_build(photo.image)
+    photo.width, photo.height = photo.image.width, photo.image.height
+    photo.save(update_fields=["renditions", "width", "height"])
+
+
+def project_hero_refresh(*, project: Project) -> None:
+    project.hero_renditions = renditions_build(project.hero_image) if project.hero_image else {}
+    project.save(update_fields=["hero_renditions"])

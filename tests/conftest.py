@@ -1,0 +1,74 @@
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.core.cache import cache
+from djmoney.money import Money
+from PIL import Image
+
+from campaign.celery import app as celery_app
+from projects.models import FundingTotals, KeySpecies, Photo, Project
+
+
+@pytest.fixture(autouse=True)
+def _media_and_eager_tasks(settings: Any, tmp_path: Any) -> Iterator[None]:
+    """Uploads go to a temp dir; tasks run in-process unless a test starts a real worker."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    celery_app.conf.task_always_eager = True
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def jpeg_bytes(
+    width: int = 1200, height: int = 800, colour: tuple[int, int, int] = (30, 90, 60)
+) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (width, height), colour).save(out, format="JPEG")
+    return out.getvalue()
+
+
+@pytest.fixture
+def make_project(db: None) -> Any:
+    def make(**overrides: Any) -> Project:
+        n = Project.objects.count() + 1
+        fields: dict[str, Any] = {
+            "title": f"Forest {n}",
+            "slug": f"forest-{n}",
+            "status": Project.Status.PUBLISHED,
+            "summary": "A forest worth protecting.\n\nSecond paragraph.",
+            "place": "Valley",
+            "country": "Peru",
+            "cost": Money(Decimal("303600"), "USD"),
+            "acres": Decimal("285288"),
+        }
+        fields.update(overrides)
+        project = Project(**fields)
+        if project.status == Project.Status.PUBLISHED:
+            project.publish()
+        project.save()
+        FundingTotals.objects.create(
+            project=project, raised=Money(0, project.currency), matched=Money(0, project.currency)
+        )
+        return project
+
+    return make
+
+
+@pytest.fixture
+def project(make_project: Any) -> Project:
+    p = make_project()
+    KeySpecies.objects.create(project=p, common_name="Andean Cat", iucn_category="EN")
+    return p
+
+
+def add_photo(project: Project, n: int = 0) -> Photo:
+    from django.core.files.base import ContentFile
+
+    photo = Photo(project=project, alt_text=f"photo {n}", caption=f"Caption {n}", credit="Credit")
+    photo.image.save(f"p{n}.jpg", ContentFile(jpeg_bytes(400, 300)), save=True)
+    return photo
