@@ -4,7 +4,9 @@ WORKDIR /app
 COPY requirements.lock ./
 RUN pip install --no-cache-dir --require-hashes -r requirements.lock
 COPY . .
-RUN DJANGO_ENV=development python manage.py collectstatic --noinput
+# Build-time placeholders only: collectstatic needs production settings to write the manifest.
+RUN DJANGO_ENV=production SECRET_KEY=build-only ALLOWED_HOSTS=build STRIPE_SECRET_KEY=sk_build \
+    STRIPE_WEBHOOK_SECRET=whsec_build python manage.py collectstatic --noinput
 RUN useradd --create-home app && mkdir -p /app/media && chown app /app/media
 USER app
 EXPOSE 8000
