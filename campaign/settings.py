@@ -222,8 +222,14 @@ DONATION_LIMITS = {
     "JPY": (Decimal("100"), Decimal("15000000")),
 }
 DONATION_SUGGESTED_AMOUNTS = [Decimal("25"), Decimal("50"), Decimal("100"), Decimal("250")]
+# "Cover the processing fee": percentage of the charge plus a fixed fee per currency.
 DONATION_FEE_PERCENT = Decimal(env.str("DONATION_FEE_PERCENT", default="2.9"))
-DONATION_FEE_FIXED = Decimal(env.str("DONATION_FEE_FIXED", default="0.30"))
+DONATION_FEE_FIXED = {
+    "USD": Decimal(env.str("DONATION_FEE_FIXED", default="0.30")),
+    "EUR": Decimal("0.25"),
+    "GBP": Decimal("0.20"),
+    "JPY": Decimal("0"),
+}
 DONATION_PENDING_RECHECK_AFTER = timedelta(
     minutes=env.int("DONATION_PENDING_RECHECK_MINUTES", default=60)
 )

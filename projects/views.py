@@ -33,15 +33,19 @@ def _calculator(request: HttpRequest, project: Project) -> dict[str, object]:
     }
 
 
-def project_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    project = project_detail_get(slug=slug, user=request.user)
-    context: dict[str, object] = {
+def project_detail_context(request: HttpRequest, project: Project) -> dict[str, object]:
+    """Everything projects/detail.html needs; the donations app re-renders it with form errors."""
+    return {
         "project": project,
         "funding": project_funding(project),
         "suggested": [(a, project.acres_for(a)) for a in settings.DONATION_SUGGESTED_AMOUNTS],
         **_calculator(request, project),
     }
-    return render(request, "projects/detail.html", context)
+
+
+def project_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    project = project_detail_get(slug=slug, user=request.user)
+    return render(request, "projects/detail.html", project_detail_context(request, project))
 
 
 def project_fact_sheet(request: HttpRequest, slug: str) -> HttpResponse:

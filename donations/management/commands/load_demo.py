@@ -6,8 +6,10 @@ import secrets
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from donations.services.demo import demo_funding_complete
+from donations.services.gateway import using_test_provider
 from projects.services.demo import demo_project_load
 
 
@@ -20,10 +22,23 @@ class Command(BaseCommand):
             action="store_true",
             help="Create (or reset) the staff login 'admin' and print its new password.",
         )
+        parser.add_argument(
+            "--funded",
+            action="store_true",
+            help="Give through the test checkout until the project is fully funded (the seed's "
+            "state: $303,600 raised of $303,600).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         project = demo_project_load()
         self.stdout.write(self.style.SUCCESS(f"Demo project ready: /projects/{project.slug}/"))
+        if options["funded"]:
+            if not using_test_provider():
+                raise CommandError(
+                    "--funded gives through the test payment provider; unset STRIPE_SECRET_KEY"
+                )
+            gifts = demo_funding_complete(project=project)
+            self.stdout.write(f"Funded through the test checkout with {gifts} new gift(s).")
         if options["staff"]:
             password = secrets.token_urlsafe(12)
             user_model = get_user_model()

@@ -1,0 +1,116 @@
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from djmoney.money import Money
+
+from donations.models import Donation
+from donations.money import currency_exponent
+
+NUMBER = re.compile(r"^\d{1,9}(\.\d{1,4})?$")
+
+
+def currency_choices() -> list[tuple[str, str]]:
+    return [(c, c) for c in settings.DONATION_CURRENCIES]
+
+
+class DonateForm(forms.Form):
+    """The donor's gift. Validates everything before any row or Checkout Session exists."""
+
+    preset = forms.ChoiceField(required=False, widget=forms.RadioSelect)
+    custom_amount = forms.CharField(
+        required=False,
+        max_length=20,
+        label="Other amount",
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
+    )
+    currency = forms.ChoiceField(choices=currency_choices)
+    frequency = forms.ChoiceField(
+        choices=Donation.Frequency.choices,
+        initial=Donation.Frequency.ONE_TIME,
+        widget=forms.RadioSelect,
+    )
+    donor_name = forms.CharField(label="Your name", max_length=120)
+    donor_email = forms.EmailField(label="Email (for your receipt)")
+    anonymous = forms.BooleanField(required=False, label="Show my gift as anonymous")
+    hide_amount = forms.BooleanField(required=False, label="Don't show my amount publicly")
+    cover_fee = forms.BooleanField(
+        required=False, label="Cover the processing fee so 100% goes to conservation"
+    )
+    tribute_type = forms.ChoiceField(
+        choices=Donation.Tribute.choices, required=False, label="Dedicate this gift"
+    )
+    tribute_name = forms.CharField(required=False, max_length=120, label="Honouree's name")
+    tribute_notify_email = forms.EmailField(
+        required=False, label="Let someone know (email, optional)"
+    )
+    message = forms.CharField(
+        required=False,
+        max_length=280,
+        label="Public message (optional)",
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    # Honeypot: hidden from people by CSS and aria-hidden; bots fill it in.
+    website = forms.CharField(required=False, label="Leave this empty")
+
+    def __init__(self, *args: Any, currency: str = "USD", **kwargs: Any) -> None:
+        kwargs.setdefault("initial", {}).setdefault("currency", currency)
+        super().__init__(*args, **kwargs)
+        presets = [(str(a), str(a)) for a in settings.DONATION_SUGGESTED_AMOUNTS]
+        self.fields["preset"].choices = [*presets, ("other", "Other")]  # type: ignore[attr-defined]
+
+    def clean_website(self) -> str:
+        if self.cleaned_data.get("website"):
+            raise forms.ValidationError("This form could not be submitted. Please try again.")
+        return ""
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        currency = data.get("currency")
+        raw = (data.get("custom_amount") or "").strip()
+        preset = data.get("preset") or ""
+        if preset and preset != "other" and not raw:
+            raw = preset
+        if not raw:
+            self.add_error("custom_amount", "Choose an amount or enter your own.")
+            return data
+        raw = raw.replace(",", "") if re.fullmatch(r"\d{1,3}(,\d{3})+(\.\d+)?", raw) else raw
+        if not NUMBER.match(raw):
+            self.add_error("custom_amount", "Enter the amount as a number, e.g. 50 or 25.50.")
+            return data
+        try:
+            amount = Decimal(raw)
+        except InvalidOperation:
+            self.add_error("custom_amount", "Enter the amount as a number, e.g. 50 or 25.50.")
+            return data
+        if currency:
+            exponent = currency_exponent(currency)
+            if amount != amount.quantize(Decimal(1).scaleb(-exponent)):
+                self.add_error(
+                    "custom_amount",
+                    f"{currency} amounts have at most {exponent} decimal places."
+                    if exponent
+                    else f"{currency} amounts are whole numbers.",
+                )
+                return data
+            low, high = settings.DONATION_LIMITS.get(currency, (Decimal(1), Decimal(100000)))
+            if amount < low:
+                self.add_error("custom_amount", f"The smallest gift is {low} {currency}.")
+            elif amount > high:
+                self.add_error(
+                    "custom_amount",
+                    f"Online gifts are limited to {high:,} {currency}; "
+                    "please contact us for larger gifts.",
+                )
+            else:
+                data["amount"] = Money(amount, currency)
+        if data.get("tribute_type") and not (data.get("tribute_name") or "").strip():
+            self.add_error("tribute_name", "Whom is this gift in honour or memory of?")
+        if not data.get("tribute_type"):
+            data["tribute_name"] = ""
+            data["tribute_notify_email"] = ""
+        return data

@@ -1,0 +1,200 @@
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+from typing import ClassVar
+
+from django.db import models
+from django.db.models import Q
+from djmoney.models.fields import MoneyField
+
+from projects.models import Project
+
+
+class Donation(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+        EXPIRED = "expired", "Expired"
+        REFUNDED = "refunded", "Refunded"
+        PARTIALLY_REFUNDED = "partially_refunded", "Partially refunded"
+        DISPUTED = "disputed", "Disputed"
+
+    class Frequency(models.TextChoices):
+        ONE_TIME = "one_time", "One-time"
+        MONTHLY = "monthly", "Monthly"
+
+    class Tribute(models.TextChoices):
+        NONE = "", "No tribute"
+        HONOUR = "honour", "In honour of"
+        MEMORY = "memory", "In memory of"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="donations")
+    # The first gift of a monthly plan; each later instalment points back to it.
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="instalments"
+    )
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+    frequency = models.CharField(
+        max_length=10, choices=Frequency.choices, default=Frequency.ONE_TIME
+    )
+
+    amount = MoneyField(max_digits=14, decimal_places=2, default_currency="USD")
+    fee_covered = MoneyField(max_digits=14, decimal_places=2, default_currency="USD", default=0)
+    cover_fee = models.BooleanField(default=False)
+
+    donor_name = models.CharField(max_length=120)
+    donor_email = models.EmailField()
+    anonymous = models.BooleanField(default=False)
+    show_amount = models.BooleanField(default=True)
+    message = models.CharField(max_length=280, blank=True)
+    tribute_type = models.CharField(max_length=6, choices=Tribute.choices, blank=True)
+    tribute_name = models.CharField(max_length=120, blank=True)
+    tribute_notify_email = models.EmailField(blank=True)
+
+    # Stripe's identifiers. Unique where one Stripe object can only ever be one gift.
+    checkout_session_id = models.CharField(max_length=255, null=True, blank=True, unique=True)
+    payment_intent_id = models.CharField(max_length=255, null=True, blank=True, unique=True)
+    charge_id = models.CharField(max_length=255, null=True, blank=True, unique=True)
+    balance_transaction_id = models.CharField(max_length=255, blank=True)
+    customer_id = models.CharField(max_length=255, blank=True)
+    subscription_id = models.CharField(max_length=255, blank=True, db_index=True)
+    invoice_id = models.CharField(max_length=255, null=True, blank=True, unique=True)
+    dispute_id = models.CharField(max_length=255, blank=True)
+    dispute_status = models.CharField(max_length=40, blank=True)
+    subscription_status = models.CharField(max_length=40, blank=True)
+
+    # What Stripe charged, and what it settled (from the balance transaction).
+    charged = MoneyField(
+        max_digits=14, decimal_places=2, default_currency="USD", null=True, blank=True
+    )
+    settled = MoneyField(
+        max_digits=14, decimal_places=2, default_currency="USD", null=True, blank=True
+    )
+    stripe_fee = MoneyField(
+        max_digits=14, decimal_places=2, default_currency="USD", null=True, blank=True
+    )
+    net = MoneyField(max_digits=14, decimal_places=2, default_currency="USD", null=True, blank=True)
+    exchange_rate = models.DecimalField(max_digits=18, decimal_places=9, null=True, blank=True)
+    refunded = MoneyField(max_digits=14, decimal_places=2, default_currency="USD", default=0)
+
+    # What this gift currently adds to the project's totals, in the project's currency.
+    # Transitions move the totals by (new - old), so replays add nothing.
+    counted = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal(0))
+    counted_provisional = models.BooleanField(default=False)
+
+    needs_review = models.BooleanField(default=False)
+    review_reason = models.TextField(blank=True)
+    receipt_sent_at = models.DateTimeField(null=True, blank=True)
+
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    succeeded_at = models.DateTimeField(null=True, blank=True)
+    failed_at = models.DateTimeField(null=True, blank=True)
+    expired_at = models.DateTimeField(null=True, blank=True)
+    refunded_at = models.DateTimeField(null=True, blank=True)
+    disputed_at = models.DateTimeField(null=True, blank=True)
+    dispute_closed_at = models.DateTimeField(null=True, blank=True)
+
+    objects: ClassVar[models.Manager[Donation]] = models.Manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["project", "status"]),
+            models.Index(fields=["status", "created_at"]),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="donation_amount_positive"),
+            models.CheckConstraint(condition=Q(refunded__gte=0), name="donation_refunded_nonneg"),
+            models.CheckConstraint(condition=Q(counted__gte=0), name="donation_counted_nonneg"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.amount} to {self.project_id} ({self.status})"
+
+    @property
+    def total_charge(self):  # type: ignore[no-untyped-def]
+        """What the donor is asked to pay: the gift plus any processing fee they cover."""
+        return self.amount + self.fee_covered
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in {self.Status.FAILED, self.Status.EXPIRED}
+
+    @property
+    def public_name(self) -> str:
+        return "Anonymous" if self.anonymous else self.donor_name
+
+
+class TransitionLog(models.Model):
+    """Every attempted transition, applied or not: a no-op is recorded, never lost."""
+
+    donation = models.ForeignKey(Donation, on_delete=models.CASCADE, related_name="transitions")
+    action = models.CharField(max_length=40)
+    from_status = models.CharField(max_length=20)
+    to_status = models.CharField(max_length=20)
+    applied = models.BooleanField()
+    note = models.CharField(max_length=300, blank=True)
+    event_id = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects: ClassVar[models.Manager[TransitionLog]] = models.Manager()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.action}: {self.from_status} -> {self.to_status}"
+
+
+class WebhookEvent(models.Model):
+    """The durable inbox: every verified Stripe event, stored once, processed after commit."""
+
+    class Status(models.TextChoices):
+        RECEIVED = "received", "Received"
+        PROCESSED = "processed", "Processed"
+        IGNORED = "ignored", "Ignored (type not handled)"
+        RETRYING = "retrying", "Retrying"
+        FAILED = "failed", "Failed"
+
+    stripe_id = models.CharField(max_length=255, unique=True)
+    type = models.CharField(max_length=100, db_index=True)
+    api_version = models.CharField(max_length=40, blank=True)
+    livemode = models.BooleanField(default=False)
+    payload = models.JSONField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RECEIVED)
+    received_at = models.DateTimeField(auto_now_add=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+
+    objects: ClassVar[models.Manager[WebhookEvent]] = models.Manager()
+
+    class Meta:
+        ordering = ["-received_at"]
+        indexes = [models.Index(fields=["status", "received_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.stripe_id}"
+
+
+class TestProviderObject(models.Model):
+    """Stripe-shaped objects of the test payment provider (demo and development only).
+
+    Processing re-fetches objects as it would from Stripe; with the test provider they are
+    read from here instead.
+    """
+
+    __test__ = False  # not a pytest test class
+
+    object_id = models.CharField(max_length=255, primary_key=True)
+    data = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects: ClassVar[models.Manager[TestProviderObject]] = models.Manager()
+
+    def __str__(self) -> str:
+        return self.object_id

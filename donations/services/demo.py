@@ -1,0 +1,54 @@
+"""Demo gifts through the test provider: the same webhook, inbox, tasks and totals path."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from djmoney.money import Money
+
+from donations.services import gateway, test_provider
+from donations.services.giving import GiftRequest, donation_start
+from projects.models import Project
+from projects.selectors import project_funding
+
+DEMO_DONORS = [
+    ("Andes Fund", "andes-fund@example.org", "For the frogs of Kosñipata."),
+    ("María Quispe", "maria@example.org", "¡Por el Gato Andino!"),
+    ("Anonymous friend", "friend@example.org", ""),
+    (
+        "The Okafor family",
+        "okafor@example.org",
+        "In memory of Grandpa, who loved the cloud forest.",
+    ),
+]
+MAX_GIFT = Decimal("100000")
+
+
+def demo_funding_complete(*, project: Project) -> int:
+    """Give through the test checkout until raised equals cost. Returns gifts made."""
+    if not gateway.using_test_provider():
+        raise RuntimeError("Demo gifts need the test payment provider (no STRIPE_SECRET_KEY)")
+    host = test_provider.webhook_host()
+    made = 0
+    while True:
+        project.refresh_from_db()
+        remaining = project_funding(project).remaining.amount
+        if remaining <= 0:
+            return made
+        name, email, message = DEMO_DONORS[made % len(DEMO_DONORS)]
+        gift = GiftRequest(
+            project=project,
+            amount=Money(min(remaining, MAX_GIFT), project.currency),
+            frequency="one_time",
+            donor_name=name,
+            donor_email=email,
+            anonymous=name.startswith("Anonymous"),
+            message=message,
+        )
+        donation, _url = donation_start(gift=gift, base_url=f"http://{host}")
+        test_provider.checkout_complete(
+            session_id=str(donation.checkout_session_id), outcome="succeed", host=host
+        )
+        made += 1
+        if made > 50:
+            raise RuntimeError("Demo funding did not converge; check the webhook path")

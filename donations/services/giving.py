@@ -1,0 +1,119 @@
+"""Starting a gift: the pending donation and its Stripe Checkout Session."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.urls import reverse
+from djmoney.money import Money
+
+from donations.models import Donation
+from donations.money import round_up, to_minor
+from donations.services import gateway
+from projects.models import Project
+
+logger = logging.getLogger(__name__)
+
+
+def fee_to_cover(amount: Money) -> Money:
+    """The fee that, added to the gift, leaves the whole gift after Stripe's percentage and
+    fixed fee: (gift + fixed) / (1 - pct) - gift, rounded up to the currency's unit."""
+    currency = str(amount.currency)
+    pct = settings.DONATION_FEE_PERCENT / Decimal(100)
+    fixed = settings.DONATION_FEE_FIXED.get(currency, Decimal(0))
+    gross = (Decimal(amount.amount) + fixed) / (Decimal(1) - pct)
+    return Money(round_up(gross - Decimal(amount.amount), currency), currency)
+
+
+@dataclass(frozen=True)
+class GiftRequest:
+    project: Project
+    amount: Money
+    frequency: str
+    donor_name: str
+    donor_email: str
+    anonymous: bool = False
+    show_amount: bool = True
+    message: str = ""
+    tribute_type: str = ""
+    tribute_name: str = ""
+    tribute_notify_email: str = ""
+    cover_fee: bool = False
+
+
+class CheckoutUnavailable(Exception):
+    """Stripe could not create the Checkout Session; nothing was charged."""
+
+
+def _session_params(d: Donation, *, base_url: str) -> dict[str, Any]:
+    project = d.project
+    thanks = base_url + reverse("donations:thanks", kwargs={"donation_id": d.pk})
+    cancel = base_url + project.get_absolute_url() + f"?cancelled={d.pk}#donate"
+    currency = str(d.amount.currency).lower()
+    price_data: dict[str, Any] = {
+        "currency": currency,
+        "unit_amount": to_minor(d.total_charge),
+        "product_data": {"name": f"Donation to {project.title}"[:250]},
+    }
+    metadata = {"donation_id": str(d.pk), "project": project.slug}
+    params: dict[str, Any] = {
+        "client_reference_id": str(d.pk),
+        "customer_email": d.donor_email,
+        "metadata": metadata,
+        "success_url": thanks,
+        "cancel_url": cancel,
+    }
+    if d.frequency == Donation.Frequency.MONTHLY:
+        price_data["recurring"] = {"interval": "month"}
+        params.update(mode="subscription", subscription_data={"metadata": metadata})
+    else:
+        params.update(
+            mode="payment",
+            submit_type="donate",
+            payment_intent_data={
+                "metadata": metadata,
+                "description": f"Donation to {project.title}"[:250],
+            },
+        )
+    params["line_items"] = [{"quantity": 1, "price_data": price_data}]
+    return params
+
+
+def donation_start(*, gift: GiftRequest, base_url: str) -> tuple[Donation, str]:
+    """Create the pending donation and its Checkout Session; return it and the URL to send
+    the donor to. If Stripe fails, the donation is marked failed and CheckoutUnavailable
+    raised: the donor is told, and finance sees the attempt."""
+    fee = fee_to_cover(gift.amount) if gift.cover_fee else Money(0, gift.amount.currency)
+    with transaction.atomic():
+        donation = Donation.objects.create(
+            project=gift.project,
+            amount=gift.amount,
+            fee_covered=fee,
+            cover_fee=gift.cover_fee,
+            frequency=gift.frequency,
+            donor_name=gift.donor_name,
+            donor_email=gift.donor_email,
+            anonymous=gift.anonymous,
+            show_amount=gift.show_amount,
+            message=gift.message,
+            tribute_type=gift.tribute_type,
+            tribute_name=gift.tribute_name,
+            tribute_notify_email=gift.tribute_notify_email,
+        )
+    try:
+        session = gateway.checkout_session_create(
+            params=_session_params(donation, base_url=base_url), idempotency_key=str(donation.pk)
+        )
+    except gateway.GatewayError as exc:
+        from donations.services.lifecycle import donation_fail
+
+        donation_fail(donation_id=donation.pk, reason=f"checkout session not created: {exc}")
+        raise CheckoutUnavailable(str(exc)) from exc
+    Donation.objects.filter(pk=donation.pk).update(checkout_session_id=session["id"])
+    donation.checkout_session_id = session["id"]
+    return donation, str(session["url"])

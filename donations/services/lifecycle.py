@@ -1,0 +1,411 @@
+"""Donation state changes. Each one locks the donation row, re-reads it, applies only what
+fits its current state (recording a no-op otherwise) and moves the project's funding totals
+in the same transaction.
+
+Lifecycle: pending -> succeeded -> (refunded | partially_refunded | disputed -> succeeded on a
+won dispute, refunded on a lost one); pending -> failed | expired.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+from uuid import UUID
+
+from django.db import transaction
+from django.utils import timezone
+from djmoney.money import Money
+
+from donations.models import Donation, TransitionLog
+from donations.money import from_minor, quantum, to_minor
+from projects.models import FundingTotals
+
+logger = logging.getLogger(__name__)
+
+S = Donation.Status
+COUNTING = {S.SUCCEEDED, S.PARTIALLY_REFUNDED, S.DISPUTED}
+OPEN_DISPUTE = {"warning_needs_response", "warning_under_review", "needs_response", "under_review"}
+PAID_DISPUTE_OUTCOME = {"won", "warning_closed"}
+
+
+class DonationNotFound(Exception):
+    """An event refers to a gift we cannot (yet) match; it is retried later."""
+
+
+@dataclass(frozen=True)
+class PaymentFacts:
+    """What Stripe says about the money, from a charge (with its balance transaction)."""
+
+    payment_intent_id: str | None = None
+    charge_id: str | None = None
+    charged: Money | None = None
+    refunded: Money | None = None
+    balance_transaction_id: str | None = None
+    settled: Money | None = None
+    fee: Money | None = None
+    net: Money | None = None
+    exchange_rate: Decimal | None = None
+    paid: bool = False
+
+    @classmethod
+    def from_charge(cls, charge: dict[str, Any]) -> PaymentFacts:
+        currency = charge["currency"]
+        bt = charge.get("balance_transaction")
+        pi = charge.get("payment_intent")
+        facts: dict[str, Any] = {
+            "payment_intent_id": pi["id"] if isinstance(pi, dict) else pi,
+            "charge_id": charge["id"],
+            "charged": from_minor(charge["amount"], currency),
+            "refunded": from_minor(charge.get("amount_refunded") or 0, currency),
+            "paid": bool(charge.get("paid")) and charge.get("status") == "succeeded",
+        }
+        if isinstance(bt, dict):
+            bt_currency = bt["currency"]
+            rate = bt.get("exchange_rate")
+            facts.update(
+                balance_transaction_id=bt["id"],
+                settled=from_minor(bt["amount"], bt_currency),
+                fee=from_minor(bt["fee"], bt_currency),
+                net=from_minor(bt["net"], bt_currency),
+                exchange_rate=Decimal(str(rate)) if rate is not None else None,
+            )
+        elif isinstance(bt, str):
+            facts["balance_transaction_id"] = bt
+        return cls(**facts)
+
+
+def _lock(donation_id: UUID | str) -> Donation:
+    try:
+        return Donation.objects.select_for_update().select_related("project").get(pk=donation_id)
+    except (Donation.DoesNotExist, ValueError) as exc:
+        raise DonationNotFound(f"No donation {donation_id}") from exc
+
+
+def _log(d: Donation, action: str, before: str, applied: bool, note: str, event_id: str) -> None:
+    TransitionLog.objects.create(
+        donation=d,
+        action=action,
+        from_status=before,
+        to_status=d.status,
+        applied=applied,
+        note=note[:300],
+        event_id=event_id,
+    )
+
+
+def contribution(d: Donation) -> tuple[Decimal, bool]:
+    """What a gift adds to its project, in the project's currency, and whether that is
+    provisional. Counts the gift part of the settled money (not a fee the donor covered),
+    net of refunds; nothing unless the gift succeeded; nothing after a lost dispute."""
+    if d.status not in COUNTING:
+        return Decimal(0), False
+    project_currency = d.project.currency
+    charged = d.charged if d.charged is not None else d.total_charge
+    if charged.amount <= 0:
+        return Decimal(0), False
+    gift_part = max(charged.amount - d.fee_covered.amount, Decimal(0))
+    kept_share = (charged.amount - d.refunded.amount) / charged.amount
+    if d.settled is not None and str(d.settled.currency) == project_currency:
+        # Stripe's balance transaction: the real exchange rate, no guess.
+        gross = d.settled.amount * gift_part / charged.amount
+    elif str(charged.currency) == project_currency:
+        gross = gift_part
+    else:
+        return Decimal(0), True  # counted once Stripe reports the settled amount
+    value = max(gross * kept_share, Decimal(0))
+    return value.quantize(quantum(project_currency), ROUND_HALF_UP), False
+
+
+def _recount(d: Donation) -> None:
+    """Move the project's totals by the change in this gift's contribution (same transaction)."""
+    new, provisional = contribution(d)
+    old = d.counted
+    d.counted, d.counted_provisional = new, provisional
+    d.save()
+    currency = d.project.currency
+    # Lock order is always donation, then totals: no deadlocks between two gifts.
+    totals, _ = FundingTotals.objects.select_for_update().get_or_create(
+        project_id=d.project_id,
+        defaults={"raised": Money(0, currency), "matched": Money(0, currency)},
+    )
+    if new == old and not provisional and not totals.provisional:
+        return
+    counted_gifts = Donation.objects.filter(project_id=d.project_id, counted__gt=0)
+    totals.raised = Money(totals.raised.amount + new - old, currency)
+    totals.gift_count = counted_gifts.count()
+    totals.donor_count = counted_gifts.values("donor_email").distinct().count()
+    totals.provisional = Donation.objects.filter(
+        project_id=d.project_id, counted_provisional=True
+    ).exists()
+    totals.updated_at = timezone.now()
+    totals.save()
+
+
+def _apply_facts(d: Donation, facts: PaymentFacts) -> list[str]:
+    """Record Stripe's figures; returns review notes (amount mismatch)."""
+    notes: list[str] = []
+    if facts.payment_intent_id and not d.payment_intent_id:
+        d.payment_intent_id = facts.payment_intent_id
+    if facts.charge_id and not d.charge_id:
+        d.charge_id = facts.charge_id
+    if facts.charged is not None:
+        d.charged = facts.charged
+        expected = d.total_charge
+        if str(facts.charged.currency) != str(expected.currency) or to_minor(
+            facts.charged
+        ) != to_minor(expected):
+            notes.append(f"Stripe charged {facts.charged}, the donation asked for {expected}.")
+    if facts.refunded is not None and facts.refunded.amount > d.refunded.amount:
+        # Refunds only grow: a stale copy of the charge must never shrink them.
+        d.refunded = facts.refunded
+    if facts.balance_transaction_id:
+        d.balance_transaction_id = facts.balance_transaction_id
+    if facts.settled is not None:
+        d.settled, d.stripe_fee, d.net = facts.settled, facts.fee, facts.net
+        d.exchange_rate = facts.exchange_rate
+    return notes
+
+
+def _flag(d: Donation, notes: list[str]) -> None:
+    for note in notes:
+        if note not in d.review_reason:
+            d.needs_review = True
+            d.review_reason = (d.review_reason + "\n" + note).strip()
+            logger.warning("Donation %s flagged for finance: %s", d.pk, note)
+
+
+def _refund_status(d: Donation) -> None:
+    """After refunds changed: refunded, partially refunded or (unchanged) succeeded."""
+    if d.status == S.DISPUTED or d.refunded.amount <= 0:
+        return
+    charged = d.charged if d.charged is not None else d.total_charge
+    if d.refunded.amount >= charged.amount:
+        d.status = S.REFUNDED
+    else:
+        d.status = S.PARTIALLY_REFUNDED
+    d.refunded_at = d.refunded_at or timezone.now()
+
+
+def _succeed(d: Donation, facts: PaymentFacts, event_id: str, action: str) -> bool:
+    before = d.status
+    notes = _apply_facts(d, facts)
+    _flag(d, notes)
+    applied = False
+    if d.status in {S.PENDING, S.FAILED, S.EXPIRED}:
+        # FAILED/EXPIRED too: money that Stripe says moved is never ignored; it is flagged.
+        if d.status != S.PENDING:
+            _flag(d, [f"Stripe reports a payment for a gift we had marked {d.status}."])
+        d.status = S.SUCCEEDED
+        d.succeeded_at = timezone.now()
+        applied = True
+        _refund_status(d)
+        from donations.tasks import receipt_send
+
+        donation_id = str(d.pk)
+        transaction.on_commit(lambda: receipt_send.delay(donation_id))
+    _recount(d)
+    _log(d, action, before, applied, "; ".join(notes), event_id)
+    return applied
+
+
+@transaction.atomic
+def donation_succeed(*, donation_id: UUID | str, facts: PaymentFacts, event_id: str = "") -> bool:
+    """Mark a gift paid. Idempotent: a second call only refreshes Stripe's figures."""
+    return _succeed(_lock(donation_id), facts, event_id, "succeed")
+
+
+@transaction.atomic
+def donation_fail(*, donation_id: UUID | str, reason: str, event_id: str = "") -> bool:
+    d = _lock(donation_id)
+    before = d.status
+    applied = d.status == S.PENDING
+    if applied:
+        d.status, d.failed_at = S.FAILED, timezone.now()
+        d.save()
+    _log(d, "fail", before, applied, reason, event_id)
+    return applied
+
+
+@transaction.atomic
+def donation_expire(*, donation_id: UUID | str, event_id: str = "") -> bool:
+    d = _lock(donation_id)
+    before = d.status
+    applied = d.status == S.PENDING
+    if applied:
+        d.status, d.expired_at = S.EXPIRED, timezone.now()
+        d.save()
+    _log(d, "expire", before, applied, "checkout session expired", event_id)
+    return applied
+
+
+@transaction.atomic
+def donation_charge_sync(
+    *, donation_id: UUID | str, charge: dict[str, Any], event_id: str = ""
+) -> None:
+    """Apply a charge as Stripe has it now: payment, settlement figures and refunds.
+
+    Works from any state and in any order: a refund seen before the checkout's completion
+    first records the payment (the charge proves it) and then the refund.
+    """
+    d = _lock(donation_id)
+    facts = PaymentFacts.from_charge(charge)
+    if facts.paid and d.status in {S.PENDING, S.FAILED, S.EXPIRED}:
+        _succeed(d, facts, event_id, "succeed (from charge)")
+    before = d.status
+    refunded_before = d.refunded.amount
+    _flag(d, _apply_facts(d, facts))
+    if d.refunded.amount != refunded_before:
+        _refund_status(d)
+    _recount(d)
+    changed = d.status != before or d.refunded.amount != refunded_before
+    _log(d, "charge sync", before, changed, f"refunded {d.refunded}", event_id)
+
+
+@transaction.atomic
+def donation_dispute_sync(
+    *, donation_id: UUID | str, dispute: dict[str, Any], event_id: str = ""
+) -> None:
+    """Open dispute: disputed. Won: back to succeeded (or partially refunded). Lost: refunded."""
+    d = _lock(donation_id)
+    before = d.status
+    status = dispute["status"]
+    d.dispute_id, d.dispute_status = dispute["id"], status
+    if status in OPEN_DISPUTE:
+        if d.status in COUNTING:
+            d.status = S.DISPUTED
+            d.disputed_at = d.disputed_at or timezone.now()
+    elif status in PAID_DISPUTE_OUTCOME:
+        if d.status == S.DISPUTED:
+            d.status = S.SUCCEEDED
+            _refund_status(d)
+        d.dispute_closed_at = d.dispute_closed_at or timezone.now()
+    elif status == "lost":
+        if d.status in COUNTING:
+            d.status = S.REFUNDED
+            d.refunded_at = d.refunded_at or timezone.now()
+        d.dispute_closed_at = d.dispute_closed_at or timezone.now()
+    _recount(d)
+    _log(d, f"dispute {status}", before, d.status != before, dispute["id"], event_id)
+
+
+@transaction.atomic
+def donation_session_sync(
+    *, donation_id: UUID | str, session: dict[str, Any], event_id: str = ""
+) -> None:
+    """Apply a Checkout Session as Stripe has it now (completed, async result or expired)."""
+    d = _lock(donation_id)
+    before = d.status
+    d.checkout_session_id = d.checkout_session_id or session["id"]
+    d.customer_id = d.customer_id or (_id(session.get("customer")) or "")
+    d.subscription_id = d.subscription_id or (_id(session.get("subscription")) or "")
+    if session.get("amount_total") is not None:
+        reported = from_minor(session["amount_total"], session["currency"])
+        if to_minor(reported) != to_minor(d.total_charge) or str(reported.currency) != str(
+            d.total_charge.currency
+        ):
+            _flag(d, [f"Checkout total {reported} differs from the donation {d.total_charge}."])
+    if session.get("status") == "expired":
+        d.save()
+        if d.status == S.PENDING:
+            d.status, d.expired_at = S.EXPIRED, timezone.now()
+            d.save()
+        _log(d, "expire", before, d.status != before, "checkout session expired", event_id)
+        return
+    if session.get("status") != "complete":
+        d.save()
+        _log(d, "session sync", before, False, f"session {session.get('status')}", event_id)
+        return
+
+    if session.get("mode") == "subscription":
+        d.invoice_id = d.invoice_id or _id(session.get("invoice"))
+        if session.get("payment_status") == "paid":
+            charged = from_minor(session["amount_total"], session["currency"])
+            _succeed(
+                d, PaymentFacts(charged=charged, paid=True), event_id, "succeed (subscription)"
+            )
+        else:
+            d.save()
+        return
+
+    pi = session.get("payment_intent")
+    pi_status = pi.get("status") if isinstance(pi, dict) else None
+    charge = pi.get("latest_charge") if isinstance(pi, dict) else None
+    if session.get("payment_status") in {"paid", "no_payment_required"} or pi_status == "succeeded":
+        facts = (
+            PaymentFacts.from_charge(charge)
+            if isinstance(charge, dict)
+            else PaymentFacts(payment_intent_id=_id(pi), paid=True)
+        )
+        _succeed(d, facts, event_id, "succeed")
+        return
+    if isinstance(pi, dict):
+        d.payment_intent_id = d.payment_intent_id or pi["id"]
+    if pi_status in {"requires_payment_method", "canceled"}:
+        d.save()
+        if d.status == S.PENDING:
+            d.status, d.failed_at = S.FAILED, timezone.now()
+            d.save()
+        _log(d, "fail", before, d.status != before, "asynchronous payment failed", event_id)
+        return
+    d.save()
+    _log(d, "session sync", before, False, "awaiting asynchronous payment", event_id)
+
+
+@transaction.atomic
+def instalment_record(
+    *,
+    plan_id: UUID | str,
+    invoice: dict[str, Any],
+    charge: dict[str, Any] | None,
+    event_id: str = "",
+) -> Donation:
+    """A paid monthly invoice: the first one is the plan's own gift, each later one a new
+    succeeded donation linked to the plan. One donation per invoice (unique invoice id)."""
+    plan = _lock(plan_id)
+    if invoice.get("billing_reason") == "subscription_create" or plan.invoice_id == invoice["id"]:
+        target = plan
+        target.invoice_id = target.invoice_id or invoice["id"]
+    else:
+        # Locked plan row serialises concurrent deliveries of the same invoice.
+        target = Donation.objects.filter(
+            invoice_id=invoice["id"]
+        ).first() or Donation.objects.create(
+            project=plan.project,
+            parent=plan,
+            frequency=Donation.Frequency.MONTHLY,
+            amount=plan.amount,
+            fee_covered=plan.fee_covered,
+            cover_fee=plan.cover_fee,
+            donor_name=plan.donor_name,
+            donor_email=plan.donor_email,
+            anonymous=plan.anonymous,
+            show_amount=plan.show_amount,
+            message="",
+            tribute_type=plan.tribute_type,
+            tribute_name=plan.tribute_name,
+            subscription_id=plan.subscription_id or _id(invoice.get("subscription")) or "",
+            customer_id=plan.customer_id,
+            invoice_id=invoice["id"],
+        )
+        target = Donation.objects.select_for_update().select_related("project").get(pk=target.pk)
+    charged = from_minor(invoice["amount_paid"], invoice["currency"])
+    facts = PaymentFacts.from_charge(charge) if charge else PaymentFacts(charged=charged, paid=True)
+    _succeed(target, facts, event_id, "succeed (instalment)")
+    return target
+
+
+@transaction.atomic
+def subscription_status_record(*, plan_id: UUID | str, status: str, event_id: str = "") -> None:
+    d = _lock(plan_id)
+    before = d.status
+    d.subscription_status = status
+    d.save()
+    _log(d, f"subscription {status}", before, False, "", event_id)
+
+
+def _id(value: Any) -> str | None:
+    if isinstance(value, dict):
+        return value.get("id")
+    return value or None

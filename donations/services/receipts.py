@@ -1,0 +1,61 @@
+"""The receipt email: sent once per succeeded gift."""
+
+from __future__ import annotations
+
+import logging
+from uuid import UUID
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from donations.models import Donation
+
+logger = logging.getLogger(__name__)
+
+RECEIPT_STATUSES = {
+    Donation.Status.SUCCEEDED,
+    Donation.Status.PARTIALLY_REFUNDED,
+    Donation.Status.DISPUTED,
+}
+
+
+def receipt_send(*, donation_id: UUID | str) -> bool:
+    """Send the receipt unless it was already sent. Returns True when this call sent it.
+
+    The row lock makes two concurrent runs (a redelivered task) send at most once; the mail
+    goes out inside the transaction, so a crash after sending but before commit could send a
+    second copy on retry: a duplicate receipt is the lesser harm than a missing one.
+    """
+    with transaction.atomic():
+        d = (
+            Donation.objects.select_for_update()
+            .select_related("project")
+            .filter(pk=donation_id)
+            .first()
+        )
+        if d is None or d.receipt_sent_at is not None or d.status not in RECEIPT_STATUSES:
+            return False
+        context = {
+            "donation": d,
+            "project": d.project,
+            "organisation": settings.ORGANISATION_NAME,
+            "tax_statement": settings.ORGANISATION_TAX_STATEMENT,
+            "site_url": settings.SITE_URL,
+            "date": d.succeeded_at or timezone.now(),
+        }
+        message = EmailMultiAlternatives(
+            subject=f"Thank you for your gift to {d.project.title}",
+            body=render_to_string("donations/email/receipt.txt", context),
+            to=[d.donor_email],
+        )
+        message.attach_alternative(
+            render_to_string("donations/email/receipt.html", context), "text/html"
+        )
+        message.send()
+        d.receipt_sent_at = timezone.now()
+        d.save(update_fields=["receipt_sent_at", "updated_at"])
+        logger.info("Receipt sent for donation %s", d.pk)
+        return True

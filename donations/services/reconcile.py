@@ -1,0 +1,55 @@
+"""Periodic reconciliation with Stripe (Celery beat)."""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.utils import timezone
+
+from donations.models import Donation, WebhookEvent
+from donations.services import gateway, lifecycle
+
+logger = logging.getLogger(__name__)
+
+
+def pending_recheck(*, limit: int = 200) -> dict[str, int]:
+    """Donations pending for longer than DONATION_PENDING_RECHECK_AFTER: ask Stripe about
+    their Checkout Session and expire or confirm them. Webhooks can be lost."""
+    cutoff = timezone.now() - settings.DONATION_PENDING_RECHECK_AFTER
+    stale = Donation.objects.filter(
+        status=Donation.Status.PENDING, created_at__lte=cutoff, checkout_session_id__isnull=False
+    ).values_list("pk", "checkout_session_id")[:limit]
+    seen = 0
+    changed = 0
+    for donation_id, session_id in stale:
+        seen += 1
+        try:
+            session = gateway.object_retrieve(
+                "checkout.session",
+                str(session_id),
+                expand=["payment_intent.latest_charge.balance_transaction"],
+            )
+        except gateway.GatewayError as exc:
+            logger.warning("Recheck of %s failed: %s", donation_id, exc)
+            continue
+        lifecycle.donation_session_sync(
+            donation_id=donation_id, session=session, event_id="recheck"
+        )
+        if Donation.objects.filter(pk=donation_id).exclude(status=Donation.Status.PENDING).exists():
+            changed += 1
+    return {"checked": seen, "changed": changed}
+
+
+def failed_events_report() -> list[str]:
+    """Events Stripe failed to deliver to us. Those missing from the inbox are logged
+    loudly for finance/engineering; the recheck job reconciles the gifts they concern."""
+    missing: list[str] = []
+    for event in gateway.events_failed_delivery():
+        if not WebhookEvent.objects.filter(stripe_id=event["id"]).exists():
+            missing.append(event["id"])
+            logger.error("Stripe could not deliver event %s (%s)", event["id"], event["type"])
+    failed_here = WebhookEvent.objects.filter(status=WebhookEvent.Status.FAILED).count()
+    if failed_here:
+        logger.error("%s stored webhook events failed processing", failed_here)
+    return missing

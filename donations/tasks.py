@@ -1,0 +1,51 @@
+"""Thin Celery tasks: ids in, one service call, retry policy here."""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+
+from donations.services import events, receipts, reconcile
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(
+    bind=True,
+    acks_late=True,
+    autoretry_for=(events.ProcessingDeferred,),
+    retry_backoff=2,
+    retry_backoff_max=300,
+    max_retries=8,
+)
+def event_process(self, event_pk: int) -> str:  # type: ignore[no-untyped-def]
+    return events.event_process(event_pk=event_pk)
+
+
+@shared_task(acks_late=True)
+def inbox_sweep() -> int:
+    pending = events.inbox_sweep()
+    for pk in pending:
+        try:
+            events.event_process(event_pk=pk)
+        except events.ProcessingDeferred:
+            continue
+        except Exception:  # one bad event must not stop the sweep; it is marked and logged
+            logger.exception("Sweep could not process webhook event %s", pk)
+    return len(pending)
+
+
+@shared_task(acks_late=True)
+def pending_recheck() -> dict[str, int]:
+    return reconcile.pending_recheck()
+
+
+@shared_task(acks_late=True)
+def failed_events_report() -> list[str]:
+    return reconcile.failed_events_report()
+
+
+@shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=10, max_retries=5)
+def receipt_send(donation_id: str) -> bool:
+    return receipts.receipt_send(donation_id=donation_id)

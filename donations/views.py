@@ -1,0 +1,154 @@
+from __future__ import annotations
+
+import logging
+from uuid import UUID
+
+from django.conf import settings
+from django.db import DatabaseError
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from donations.forms import DonateForm
+from donations.models import Donation
+from donations.selectors import donation_public_status
+from donations.services import events, gateway, test_provider
+from donations.services.giving import CheckoutUnavailable, GiftRequest, donation_start
+from donations.services.ratelimit import rate_limit_hit
+from projects.selectors import project_detail_get
+from projects.views import project_detail_context
+
+logger = logging.getLogger(__name__)
+
+
+def _client_ip(request: HttpRequest) -> str:
+    # Behind a proxy, configure it to set REMOTE_ADDR (e.g. gunicorn --forwarded-allow-ips).
+    return request.META.get("REMOTE_ADDR", "")
+
+
+def _form_page(
+    request: HttpRequest, project: object, form: DonateForm, status: int
+) -> HttpResponse:
+    context = project_detail_context(request, project)  # type: ignore[arg-type]
+    context["donate_form"] = form
+    return render(request, "projects/detail.html", context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+def donate(request: HttpRequest, slug: str) -> HttpResponse:
+    project = project_detail_get(slug=slug, user=request.user)
+    if request.method == "GET":
+        return redirect(project.get_absolute_url() + "#donate")
+    from projects.selectors import project_funding
+
+    if project.status != project.Status.PUBLISHED or (
+        project.after_goal == project.AfterGoal.CLOSE_FORM and project_funding(project).is_funded
+    ):
+        form = DonateForm(request.POST, currency=project.currency)
+        form.is_valid()
+        form.add_error(None, "This project is not accepting gifts any more. Thank you!")
+        return _form_page(request, project, form, 409)
+    form = DonateForm(request.POST, currency=project.currency)
+    if not form.is_valid():
+        return _form_page(request, project, form, 400)
+    data = form.cleaned_data
+    limited = rate_limit_hit(
+        scope="gift-ip", key=_client_ip(request), rate=settings.DONATION_RATE_LIMIT_PER_IP
+    ) or rate_limit_hit(
+        scope="gift-email", key=data["donor_email"], rate=settings.DONATION_RATE_LIMIT_PER_EMAIL
+    )
+    if limited:
+        form.add_error(
+            None,
+            "Too many gifts were started from here in a short time. "
+            "Please wait a while and try again, or contact us.",
+        )
+        return _form_page(request, project, form, 429)
+    gift = GiftRequest(
+        project=project,
+        amount=data["amount"],
+        frequency=data["frequency"],
+        donor_name=data["donor_name"].strip(),
+        donor_email=data["donor_email"],
+        anonymous=data["anonymous"],
+        show_amount=not data["hide_amount"],
+        message=data["message"].strip(),
+        tribute_type=data["tribute_type"],
+        tribute_name=data["tribute_name"].strip(),
+        tribute_notify_email=data["tribute_notify_email"],
+        cover_fee=data["cover_fee"],
+    )
+    try:
+        _donation, url = donation_start(
+            gift=gift, base_url=f"{request.scheme}://{request.get_host()}"
+        )
+    except CheckoutUnavailable:
+        form.add_error(
+            None,
+            "We could not reach our payment processor, and nothing was charged. "
+            "Please try again in a few minutes.",
+        )
+        return _form_page(request, project, form, 503)
+    return HttpResponseRedirect(url, status=303)
+
+
+@require_GET
+def thanks(request: HttpRequest, donation_id: UUID) -> HttpResponse:
+    donation = get_object_or_404(Donation.objects.select_related("project"), pk=donation_id)
+    return render(
+        request,
+        "donations/thanks.html",
+        {"donation": donation, "status": donation_public_status(donation)},
+    )
+
+
+@never_cache
+@require_GET
+def status_json(request: HttpRequest, donation_id: UUID) -> JsonResponse:
+    donation = get_object_or_404(Donation.objects.select_related("project"), pk=donation_id)
+    status = donation_public_status(donation)
+    return JsonResponse({"status": status.code, "label": status.label, "final": status.final})
+
+
+@csrf_exempt
+@require_POST
+def stripe_webhook(request: HttpRequest) -> HttpResponse:
+    """Verify, store, answer 200 at once. Processing happens in a task after commit."""
+    try:
+        stored, created = events.webhook_receive(
+            payload=request.body, signature=request.headers.get("stripe-signature")
+        )
+    except gateway.SignatureError as exc:
+        return JsonResponse({"error": f"Invalid signature: {exc}"}, status=400)
+    except DatabaseError:
+        logger.exception("Webhook could not be stored; answering 503 so Stripe retries")
+        return JsonResponse({"error": "Temporarily unavailable"}, status=503)
+    return JsonResponse({"received": True, "duplicate": not created})
+
+
+@require_http_methods(["GET", "POST"])
+def test_checkout(request: HttpRequest, session_id: str) -> HttpResponse:
+    """The test provider's checkout page. Exists only while PAYMENT_PROVIDER is "test"."""
+    if not gateway.using_test_provider():
+        raise Http404("The test checkout is disabled")
+    try:
+        session = test_provider.session_get(session_id)
+    except test_provider.UnknownObject as exc:
+        raise Http404("No such test checkout") from exc
+    donation = get_object_or_404(
+        Donation.objects.select_related("project"), pk=session["metadata"].get("donation_id")
+    )
+    if request.method == "POST":
+        outcome = request.POST.get("outcome", "")
+        if outcome not in {"succeed", "fail", "cancel"}:
+            return HttpResponse("Choose succeed, fail or cancel.", status=400)
+        session = test_provider.checkout_complete(
+            session_id=session_id, outcome=outcome, host=request.get_host()
+        )
+        target = session["cancel_url"] if outcome == "cancel" else session["success_url"]
+        return HttpResponseRedirect(target, status=303)
+    return render(
+        request, "donations/test_checkout.html", {"session": session, "donation": donation}
+    )
