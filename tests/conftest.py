@@ -72,3 +72,27 @@ def add_photo(project: Project, n: int = 0) -> Photo:
     photo = Photo(project=project, alt_text=f"photo {n}", caption=f"Caption {n}", credit="Credit")
     photo.image.save(f"p{n}.jpg", ContentFile(jpeg_bytes(400, 300)), save=True)
     return photo
+
+
+WEBHOOK_SECRET = "whsec_test_suite_secret"
+
+
+@pytest.fixture(scope="session")
+def _fake_stripe_server() -> Iterator[Any]:
+    from tests.stripe_fake import FakeStripe
+
+    server = FakeStripe()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def fake_stripe(_fake_stripe_server: Any, settings: Any) -> Iterator[Any]:
+    """Real stripe-python client against the recorded-response server."""
+    _fake_stripe_server.reset()
+    settings.PAYMENT_PROVIDER = "stripe"
+    settings.STRIPE_SECRET_KEY = "sk_test_fake_key"
+    settings.STRIPE_API_BASE = _fake_stripe_server.url
+    settings.STRIPE_WEBHOOK_SECRET = WEBHOOK_SECRET
+    settings.STRIPE_MAX_NETWORK_RETRIES = 2
+    yield _fake_stripe_server
