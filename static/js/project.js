@@ -28,3 +28,33 @@
   };
   input.addEventListener("input", update);
 })();
+
+// Donate form: show the exact fee that "cover the fee" adds for the chosen amount.
+(function () {
+  "use strict";
+  var form = document.querySelector("form.donate-form");
+  if (!form) return;
+  var note = form.querySelector(".fee-note");
+  var pct = parseFloat(form.dataset.feePercent) / 100;
+  var fixed = parseFloat(form.dataset.feeFixed);
+  var currency = form.querySelector("[name=currency]");
+  var custom = form.querySelector("[name=custom_amount]");
+  var amount = function () {
+    var typed = parseFloat(custom.value);
+    if (typed > 0) return typed;
+    var checked = form.querySelector("[name=preset]:checked");
+    return checked && checked.value !== "other" ? parseFloat(checked.value) : NaN;
+  };
+  var update = function () {
+    var gift = amount();
+    if (!note || !(gift > 0)) return;
+    var cur = currency ? currency.value : "USD";
+    var digits = cur === "JPY" ? 0 : 2;
+    var unit = Math.pow(10, digits);
+    var fee = Math.ceil(((gift + fixed) / (1 - pct) - gift) * unit - 1e-9) / unit;
+    note.textContent = "(adds " + new Intl.NumberFormat("en-US", { style: "currency", currency: cur }).format(fee) + ")";
+  };
+  form.addEventListener("input", update);
+  form.addEventListener("change", update);
+  update();
+})();
