@@ -2,11 +2,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest
 
-from donations.models import Donation, TransitionLog, WebhookEvent
+from donations.models import (
+    Donation,
+    MatchAllocation,
+    MatchingPool,
+    TransitionLog,
+    WebhookEvent,
+)
 from donations.services import events
 
 
@@ -81,3 +88,114 @@ class WebhookEventAdmin(admin.ModelAdmin):
             except events.ProcessingDeferred as exc:
                 messages.warning(request, f"Event {pk} deferred: {exc}")
         messages.info(request, f"{done} event(s) processed.")
+
+
+class MatchingPoolForm(forms.ModelForm):
+    class Meta:
+        model = MatchingPool
+        fields = [
+            "sponsor_name",
+            "show_sponsor",
+            "cap",
+            "ratio",
+            "starts_at",
+            "ends_at",
+            "covers_all_projects",
+            "projects",
+            "active",
+        ]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        cap, ratio = data.get("cap"), data.get("ratio")
+        if cap is not None and cap.amount <= 0:
+            self.add_error("cap", "The cap must be more than zero.")
+        if self.instance.pk and cap is not None and cap.amount < self.instance.allocated:
+            self.add_error("cap", f"{self.instance.allocated} is already allocated from this pool.")
+        if self.instance.pk and cap is not None and str(cap.currency) != self.instance.currency:
+            self.add_error("cap", "The currency of a pool cannot change once it exists.")
+        if ratio is not None and ratio <= 0:
+            self.add_error("ratio", "The ratio must be more than zero (1 = 2X).")
+        start, end = data.get("starts_at"), data.get("ends_at")
+        if start and end and end <= start:
+            self.add_error("ends_at", "The end must be after the start.")
+        projects = data.get("projects") or []
+        if cap is not None:
+            wrong = [p.title for p in projects if p.currency != str(cap.currency)]
+            if wrong:
+                self.add_error(
+                    "projects",
+                    f"These projects are not in {cap.currency}: {', '.join(wrong)}.",
+                )
+        if not projects and not data.get("covers_all_projects"):
+            self.add_error("projects", "Choose the projects this pool matches, or all projects.")
+        return data
+
+
+class AllocationInline(admin.TabularInline):
+    model = MatchAllocation
+    extra = 0
+    can_delete = False
+    fields = ["created_at", "donation", "kind", "amount", "note"]
+    readonly_fields = fields  # type: ignore[assignment]
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(MatchingPool)
+class MatchingPoolAdmin(admin.ModelAdmin):
+    """Finance's matching pools. The ledger is read-only: it is written by gifts alone."""
+
+    form = MatchingPoolForm
+    list_display = [
+        "sponsor_name",
+        "multiplier",
+        "cap",
+        "matched_so_far",
+        "remaining_display",
+        "gifts_matched",
+        "starts_at",
+        "ends_at",
+        "active",
+    ]
+    list_filter = ["active"]
+    search_fields = ["sponsor_name"]
+    filter_horizontal = ["projects"]
+    inlines = [AllocationInline]
+    readonly_fields = ["allocated"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[MatchingPool]:
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                n_matched=Count(
+                    "allocations__donation",
+                    filter=Q(allocations__kind=MatchAllocation.Kind.ALLOCATE),
+                    distinct=True,
+                )
+            )
+        )
+
+    @admin.display(description="Ratio")
+    def multiplier(self, obj: MatchingPool) -> str:
+        return obj.multiplier_label
+
+    @admin.display(description="Matched so far")
+    def matched_so_far(self, obj: MatchingPool) -> str:
+        return f"{obj.allocated} {obj.currency}"
+
+    @admin.display(description="Remaining")
+    def remaining_display(self, obj: MatchingPool) -> str:
+        return f"{obj.remaining} {obj.currency}"
+
+    @admin.display(description="Gifts matched")
+    def gifts_matched(self, obj: MatchingPool) -> int:
+        return int(getattr(obj, "n_matched", 0))
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

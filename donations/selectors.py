@@ -1,10 +1,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import ROUND_DOWN, Decimal
 
 from django.db.models import QuerySet
+from django.utils import timezone
+from djmoney.money import Money
 
-from donations.models import Donation
+from donations.models import Donation, MatchAllocation, MatchingPool
 from projects.models import Project
 
 S = Donation.Status
@@ -34,3 +37,53 @@ def recent_supporters(project: Project, *, limit: int = 8) -> QuerySet[Donation]
     return Donation.objects.filter(
         project=project, status__in=[S.SUCCEEDED, S.PARTIALLY_REFUNDED, S.DISPUTED], counted__gt=0
     ).order_by("-succeeded_at")[:limit]
+
+
+@dataclass(frozen=True)
+class MatchOffer:
+    """What donors see while a pool is open for a project."""
+
+    label: str  # "2X"
+    sponsor: str
+    ratio: Decimal
+    remaining: Money
+    pools: tuple[tuple[Decimal, Decimal], ...]  # (ratio, remaining) in allocation order
+
+    def match_for(self, amount: Decimal) -> Decimal:
+        """The match a gift of this amount would get now (same rule as pool_allocate)."""
+        unmatched, total = Decimal(amount), Decimal(0)
+        for ratio, remaining in self.pools:
+            if unmatched <= 0:
+                break
+            give = min((ratio * unmatched).quantize(Decimal("0.01"), ROUND_DOWN), remaining)
+            if give > 0:
+                total += give
+                unmatched -= give / ratio
+        return total
+
+
+def match_offer(project: Project) -> MatchOffer | None:
+    """The open matching for a project right now, or None when spent or ended (one query)."""
+    now = timezone.now()
+    pools = [p for p in MatchingPool.objects.open_for(project, now).distinct() if p.remaining > 0]
+    if not pools:
+        return None
+    first = pools[0]
+    sponsors = ", ".join(dict.fromkeys(p.sponsor_name for p in pools if p.show_sponsor))
+    return MatchOffer(
+        label=first.multiplier_label,
+        sponsor=sponsors,
+        ratio=first.ratio,
+        remaining=Money(sum((p.remaining for p in pools), Decimal(0)), project.currency),
+        pools=tuple((p.ratio, p.remaining) for p in pools),
+    )
+
+
+def donation_matches(d: Donation) -> list[tuple[str, Money]]:
+    """(sponsor or "A matching donor", live match) per pool, for the thank-you page and receipt."""
+    live: dict[int, Decimal] = {}
+    names: dict[int, str] = {}
+    for a in MatchAllocation.objects.filter(donation=d).select_related("pool"):
+        live[a.pool_id] = live.get(a.pool_id, Decimal(0)) + a.amount
+        names[a.pool_id] = a.pool.sponsor_name if a.pool.show_sponsor else "A matching donor"
+    return [(names[k], Money(v, d.project.currency)) for k, v in live.items() if v > 0]

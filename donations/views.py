@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from donations.forms import DonateForm
 from donations.models import Donation
-from donations.selectors import donation_public_status
+from donations.selectors import donation_matches, donation_public_status
 from donations.services import events, gateway, test_provider
 from donations.services.giving import CheckoutUnavailable, GiftRequest, donation_start
 from donations.services.ratelimit import rate_limit_hit
@@ -100,7 +100,11 @@ def thanks(request: HttpRequest, donation_id: UUID) -> HttpResponse:
     return render(
         request,
         "donations/thanks.html",
-        {"donation": donation, "status": donation_public_status(donation)},
+        {
+            "donation": donation,
+            "status": donation_public_status(donation),
+            "matches": donation_matches(donation),
+        },
     )
 
 

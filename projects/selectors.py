@@ -32,6 +32,18 @@ class Funding:
         return min(pct, Decimal(100)).quantize(Decimal("0.1"), ROUND_DOWN)
 
     @property
+    def percent_matched(self) -> Decimal:
+        """The matched share of the bar (the rest of ``percent`` is donors' gifts)."""
+        if self.cost.amount <= 0 or self.raised.amount <= 0:
+            return Decimal(0)
+        share = self.percent * self.matched.amount / self.raised.amount
+        return share.quantize(Decimal("0.1"), ROUND_DOWN)
+
+    @property
+    def percent_donors(self) -> Decimal:
+        return self.percent - self.percent_matched
+
+    @property
     def remaining(self) -> Money:
         left = self.cost.amount - self.raised.amount
         return Money(max(left, Decimal(0)), self.cost.currency)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
+from django.utils import timezone
 from djmoney.money import Money
 
+from donations.models import MatchingPool
 from donations.services import gateway, test_provider
 from donations.services.giving import GiftRequest, donation_start
 from projects.models import Project
@@ -52,3 +55,22 @@ def demo_funding_complete(*, project: Project) -> int:
         made += 1
         if made > 50:
             raise RuntimeError("Demo funding did not converge; check the webhook path")
+
+
+def demo_pool_open(*, project: Project) -> MatchingPool:
+    """The seed page's "2X The Impact": an open 1:1 pool for the project (idempotent)."""
+    now = timezone.now()
+    pool, created = MatchingPool.objects.get_or_create(
+        sponsor_name="Andes Amazon Fund (demo sponsor)",
+        defaults={
+            "cap": Money(Decimal("50000"), project.currency),
+            "ratio": Decimal(1),
+            "starts_at": now - timedelta(days=1),
+            "ends_at": now + timedelta(days=90),
+        },
+    )
+    if not created and pool.ends_at <= now:
+        pool.ends_at = now + timedelta(days=90)
+        pool.save(update_fields=["ends_at"])
+    pool.projects.add(project)
+    return pool

@@ -20,12 +20,14 @@ from djmoney.money import Money
 
 from donations.models import Donation, TransitionLog
 from donations.money import from_minor, quantum, to_minor
+from donations.services.matching import match_sync
 from projects.models import FundingTotals
 
 logger = logging.getLogger(__name__)
 
 S = Donation.Status
-COUNTING = {S.SUCCEEDED, S.PARTIALLY_REFUNDED, S.DISPUTED}
+# An open dispute withdraws the money until it is won, so it does not count meanwhile.
+COUNTING = {S.SUCCEEDED, S.PARTIALLY_REFUNDED}
 OPEN_DISPUTE = {"warning_needs_response", "warning_under_review", "needs_response", "under_review"}
 PAID_DISPUTE_OUTCOME = {"won", "warning_closed"}
 
@@ -130,10 +132,13 @@ def _recount(d: Donation) -> None:
         project_id=d.project_id,
         defaults={"raised": Money(0, currency), "matched": Money(0, currency)},
     )
-    if new == old and not provisional and not totals.provisional:
+    # Lock order continues: donation, totals, then pools (inside match_sync).
+    matched_change = match_sync(donation=d)
+    if new == old and not matched_change and not provisional and not totals.provisional:
         return
     counted_gifts = Donation.objects.filter(project_id=d.project_id, counted__gt=0)
     totals.raised = Money(totals.raised.amount + new - old, currency)
+    totals.matched = Money(totals.matched.amount + matched_change, currency)
     totals.gift_count = counted_gifts.count()
     totals.donor_count = counted_gifts.values("donor_email").distinct().count()
     totals.provisional = Donation.objects.filter(
@@ -282,7 +287,7 @@ def donation_dispute_sync(
             _refund_status(d)
         d.dispute_closed_at = d.dispute_closed_at or timezone.now()
     elif status == "lost":
-        if d.status in COUNTING:
+        if d.status in COUNTING or d.status == S.DISPUTED:
             d.status = S.REFUNDED
             d.refunded_at = d.refunded_at or timezone.now()
         d.dispute_closed_at = d.dispute_closed_at or timezone.now()

@@ -12,6 +12,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from donations.models import Donation
+from donations.selectors import donation_matches
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +46,7 @@ def receipt_send(*, donation_id: UUID | str) -> bool:
             "tax_statement": settings.ORGANISATION_TAX_STATEMENT,
             "site_url": settings.SITE_URL,
             "date": d.succeeded_at or timezone.now(),
+            "matches": donation_matches(d),
         }
         message = EmailMultiAlternatives(
             subject=f"Thank you for your gift to {d.project.title}",

@@ -58,3 +58,33 @@
   form.addEventListener("change", update);
   update();
 })();
+
+// Donate form with an open match: "your $70 becomes $140" for any amount typed.
+(function () {
+  "use strict";
+  var form = document.querySelector("form.donate-form[data-match-pools]");
+  var live = document.getElementById("match-live");
+  if (!form || !live) return;
+  var pools = form.dataset.matchPools.split(",").map(function (p) {
+    var parts = p.split(":");
+    return { ratio: parseFloat(parts[0]), left: parseFloat(parts[1]) };
+  });
+  var custom = form.querySelector("[name=custom_amount]");
+  var show = function () {
+    var gift = parseFloat(custom.value);
+    var checked = form.querySelector("[name=preset]:checked");
+    if (!(gift > 0) && checked && checked.value !== "other") gift = parseFloat(checked.value);
+    if (!(gift > 0)) { live.textContent = ""; return; }
+    var unmatched = gift, match = 0;
+    pools.forEach(function (p) {
+      if (unmatched <= 0) return;
+      var give = Math.min(Math.floor(p.ratio * unmatched * 100) / 100, p.left);
+      if (give > 0) { match += give; unmatched -= give / p.ratio; }
+    });
+    var fmt = function (n) { return n.toLocaleString("en-US", { maximumFractionDigits: 2 }); };
+    live.textContent = "Your " + fmt(gift) + " becomes " + fmt(gift + match) + " with the match.";
+  };
+  form.addEventListener("input", show);
+  form.addEventListener("change", show);
+  show();
+})();

@@ -8,7 +8,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from donations.services.demo import demo_funding_complete
+from donations.services.demo import demo_funding_complete, demo_pool_open
 from donations.services.gateway import using_test_provider
 from projects.services.demo import demo_project_load
 
@@ -32,6 +32,10 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         project = demo_project_load()
         self.stdout.write(self.style.SUCCESS(f"Demo project ready: /projects/{project.slug}/"))
+        pool = demo_pool_open(project=project)
+        self.stdout.write(
+            f"2X matching pool open: {pool.sponsor_name}, {pool.remaining} {pool.currency} left."
+        )
         if options["funded"]:
             if not using_test_provider():
                 raise CommandError(
