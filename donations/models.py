@@ -106,6 +106,7 @@ class Donation(models.Model):
         indexes = [
             models.Index(fields=["project", "status"]),
             models.Index(fields=["status", "created_at"]),
+            models.Index(fields=["project", "donor_email"]),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="donation_amount_positive"),

@@ -121,29 +121,40 @@ def contribution(d: Donation) -> tuple[Decimal, bool]:
 
 
 def _recount(d: Donation) -> None:
-    """Move the project's totals by the change in this gift's contribution (same transaction)."""
+    """Move the project's totals by the change in this gift's contribution and match, in
+    the same transaction. Incremental, so a busy project's gifts are never re-summed."""
     new, provisional = contribution(d)
-    old = d.counted
+    old, was_provisional = d.counted, d.counted_provisional
     d.counted, d.counted_provisional = new, provisional
     d.save()
     currency = d.project.currency
-    # Lock order is always donation, then totals: no deadlocks between two gifts.
+    # Lock order is always donation, totals, pools: two gifts cannot deadlock.
     totals, _ = FundingTotals.objects.select_for_update().get_or_create(
         project_id=d.project_id,
         defaults={"raised": Money(0, currency), "matched": Money(0, currency)},
     )
-    # Lock order continues: donation, totals, then pools (inside match_sync).
     matched_change = match_sync(donation=d)
-    if new == old and not matched_change and not provisional and not totals.provisional:
+    gift_change = int(new > 0) - int(old > 0)
+    if not (new != old or matched_change or gift_change or provisional != was_provisional):
         return
-    counted_gifts = Donation.objects.filter(project_id=d.project_id, counted__gt=0)
+    if gift_change:
+        # Serialised by the totals lock: a donor is counted once however many gifts they give.
+        others = (
+            Donation.objects.filter(
+                project_id=d.project_id, donor_email=d.donor_email, counted__gt=0
+            )
+            .exclude(pk=d.pk)
+            .exists()
+        )
+        if not others:
+            totals.donor_count += gift_change
+        totals.gift_count += gift_change
+    if provisional != was_provisional:
+        totals.provisional = Donation.objects.filter(
+            project_id=d.project_id, counted_provisional=True
+        ).exists()
     totals.raised = Money(totals.raised.amount + new - old, currency)
     totals.matched = Money(totals.matched.amount + matched_change, currency)
-    totals.gift_count = counted_gifts.count()
-    totals.donor_count = counted_gifts.values("donor_email").distinct().count()
-    totals.provisional = Donation.objects.filter(
-        project_id=d.project_id, counted_provisional=True
-    ).exists()
     totals.updated_at = timezone.now()
     totals.save()
 
@@ -193,23 +204,28 @@ def _refund_status(d: Donation) -> None:
     d.refunded_at = d.refunded_at or timezone.now()
 
 
+def _mark_succeeded(d: Donation) -> bool:
+    """The status change alone (callers recount and log once); receipt after commit."""
+    if d.status not in {S.PENDING, S.FAILED, S.EXPIRED}:
+        return False
+    # FAILED/EXPIRED too: money that Stripe says moved is never ignored; it is flagged.
+    if d.status != S.PENDING:
+        _flag(d, [f"Stripe reports a payment for a gift we had marked {d.status}."])
+    d.status = S.SUCCEEDED
+    d.succeeded_at = timezone.now()
+    _refund_status(d)
+    from donations.tasks import receipt_send
+
+    donation_id = str(d.pk)
+    transaction.on_commit(lambda: receipt_send.delay(donation_id))
+    return True
+
+
 def _succeed(d: Donation, facts: PaymentFacts, event_id: str, action: str) -> bool:
     before = d.status
     notes = _apply_facts(d, facts)
     _flag(d, notes)
-    applied = False
-    if d.status in {S.PENDING, S.FAILED, S.EXPIRED}:
-        # FAILED/EXPIRED too: money that Stripe says moved is never ignored; it is flagged.
-        if d.status != S.PENDING:
-            _flag(d, [f"Stripe reports a payment for a gift we had marked {d.status}."])
-        d.status = S.SUCCEEDED
-        d.succeeded_at = timezone.now()
-        applied = True
-        _refund_status(d)
-        from donations.tasks import receipt_send
-
-        donation_id = str(d.pk)
-        transaction.on_commit(lambda: receipt_send.delay(donation_id))
+    applied = _mark_succeeded(d)
     _recount(d)
     _log(d, action, before, applied, "; ".join(notes), event_id)
     return applied
@@ -256,16 +272,18 @@ def donation_charge_sync(
     """
     d = _lock(donation_id)
     facts = PaymentFacts.from_charge(charge)
-    if facts.paid and d.status in {S.PENDING, S.FAILED, S.EXPIRED}:
-        _succeed(d, facts, event_id, "succeed (from charge)")
     before = d.status
     refunded_before = d.refunded.amount
-    _flag(d, _apply_facts(d, facts))
+    notes = _apply_facts(d, facts)
+    _flag(d, notes)
+    succeeded = facts.paid and _mark_succeeded(d)
     if d.refunded.amount != refunded_before:
         _refund_status(d)
     _recount(d)
     changed = d.status != before or d.refunded.amount != refunded_before
-    _log(d, "charge sync", before, changed, f"refunded {d.refunded}", event_id)
+    action = "succeed (from charge)" if succeeded else "charge sync"
+    note = "; ".join([*notes, f"refunded {d.refunded}"])
+    _log(d, action, before, changed, note, event_id)
 
 
 @transaction.atomic
