@@ -49,7 +49,7 @@ test: install-dev services lint typecheck
 
 bench: install-dev services
 	DATABASE_URL="$${DATABASE_URL:-$(TEST_DATABASE_URL)}" REDIS_URL="$${REDIS_URL:-$(TEST_REDIS_URL)}" \
-		$(BIN)/python benchmarks/run.py
+		$(BIN)/python -m benchmarks.run $(BENCH)
 
 # Regenerate the hash-pinned lock files after changing pyproject.toml (needs uv).
 lock:

@@ -75,6 +75,7 @@ class FakeStripe:
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive, as Stripe
             def log_message(self, *args: Any) -> None:
                 pass
 

@@ -1,0 +1,312 @@
+"""Webhook ingestion, event processing and freshness, on real processes.
+
+* Ingestion: signed events per second that ``/stripe/webhook/`` accepts under gunicorn
+  (2 sync workers per core, real PostgreSQL, real Redis broker), with p50/p99 latency, against
+  a trivial view on the same server in the same run (same middleware, no work).
+* Processing: ``checkout.session.completed`` events per second through one Celery worker with
+  2 processes; each event re-fetches the session from the recorded-response Stripe server over
+  HTTP and applies the transition, totals and ledger in one transaction.
+* Freshness: with the server and worker running, events posted at a steady pace; per event,
+  received (inbox row written) to processed (totals committed before the event is marked).
+"""
+
+from __future__ import annotations
+
+import http.client
+import multiprocessing as mp
+import os
+import sys
+import time
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from benchmarks import common
+
+CLIENTS = 4
+DURATION = 8.0
+PROCESS_EVENTS = 600
+FRESH_EVENTS = 150
+FRESH_RATE = 15.0  # events per second, a busy campaign evening
+LOGS = common.ROOT / "artifacts" / "bench"
+
+
+def _client(
+    port: int, path: str, bodies: list[tuple[bytes, str]], seconds: float, out: Any
+) -> None:
+    latencies: list[float] = []
+    errors = 0
+    deadline = time.perf_counter() + seconds
+    i = 0
+    while time.perf_counter() < deadline:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        body, signature = bodies[i % len(bodies)] if bodies else (b"", "")
+        i += 1
+        headers = {"Content-Type": "application/json"}
+        if signature:
+            headers["Stripe-Signature"] = signature
+        began = time.perf_counter()
+        try:
+            conn.request("POST", path, body=body, headers=headers)
+            response = conn.getresponse()
+            response.read()
+            ok = response.status == 200
+        except OSError:
+            ok = False
+        latencies.append(time.perf_counter() - began)
+        errors += not ok
+        conn.close()
+    out.put((latencies, errors))
+
+
+def _load(port: int, path: str, bodies: list[list[tuple[bytes, str]]]) -> dict[str, Any]:
+    ctx = mp.get_context("fork")
+    out = ctx.Queue()
+    procs = [
+        ctx.Process(target=_client, args=(port, path, bodies[i] if bodies else [], DURATION, out))
+        for i in range(CLIENTS)
+    ]
+    began = time.perf_counter()
+    for p in procs:
+        p.start()
+    results = [out.get() for _ in procs]
+    elapsed = time.perf_counter() - began
+    for p in procs:
+        p.join()
+    latencies = [x for lat, _ in results for x in lat]
+    return {
+        "requests": len(latencies),
+        "errors": sum(e for _, e in results),
+        "per_s": round(len(latencies) / elapsed, 1),
+        "p50_ms": round(common.percentile(latencies, 50) * 1000, 1),
+        "p99_ms": round(common.percentile(latencies, 99) * 1000, 1),
+    }
+
+
+def _gunicorn(port: int, env: dict[str, str], name: str) -> Any:
+    workers = 2 * (os.cpu_count() or 1)
+    cmd = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "campaign.wsgi",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        str(workers),
+        "--access-logfile",
+        "-",
+    ]
+    # Access log off for the measurement: it is I/O the trivial view would also pay.
+    cmd = cmd[:-2]
+    return common.process(cmd, env, LOGS / f"{name}.log")
+
+
+def _worker(env: dict[str, str], name: str) -> Any:
+    cmd = [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "campaign",
+        "worker",
+        "--concurrency=2",
+        "--pool=prefork",
+        "--loglevel=WARNING",
+        "--without-heartbeat",
+        "--without-gossip",
+        "--without-mingle",
+    ]
+    return common.process(cmd, env, LOGS / f"{name}.log")
+
+
+def _signed_bodies(n: int, sessions: list[dict[str, Any]] | None = None) -> list[tuple[bytes, str]]:
+    from tests.stripe_fake import signed_event
+
+    out = []
+    for i in range(n):
+        obj = sessions[i] if sessions else {"id": f"cs_bench_{i}", "object": "checkout.session"}
+        body, header = signed_event("checkout.session.completed", obj, secret=common.WEBHOOK_SECRET)
+        out.append((body.encode(), header))
+    return out
+
+
+def _purge_queue() -> None:
+    from campaign.celery import app
+
+    app.control.purge()
+
+
+def ingestion() -> dict[str, Any]:
+    from donations.models import WebhookEvent
+
+    port = common.free_port()
+    env = common.server_env()
+    with _gunicorn(port, env, "ingestion-gunicorn"):
+        common.wait_http(f"http://127.0.0.1:{port}/healthz")
+        _load(port, "/bench/trivial/", [])  # warm-up: imports, connections
+        trivial = _load(port, "/bench/trivial/", [])
+        before = WebhookEvent.objects.count()
+        bodies = [_signed_bodies(4000) for _ in range(CLIENTS)]
+        webhook = _load(port, "/stripe/webhook/", bodies)
+        stored = WebhookEvent.objects.count() - before
+    _purge_queue()  # no worker ran: drop the queued processing tasks
+    WebhookEvent.objects.filter(stripe_id__startswith="evt_test_").delete()
+    return {
+        "trivial_view": trivial,
+        "webhook": webhook,
+        "events_stored": stored,
+        "webhook_vs_trivial": round(webhook["per_s"] / trivial["per_s"], 3),
+    }
+
+
+def _paid_gifts(fake: Any, n: int) -> list[dict[str, Any]]:
+    """n pending gifts with paid Checkout Sessions in the recorded-response server."""
+    from djmoney.money import Money
+
+    from donations.models import Donation
+    from projects.models import FundingTotals, Project
+
+    stamp = time.time_ns()
+    project = Project.objects.create(
+        title=f"Bench {stamp}",
+        slug=f"bench-{stamp}",
+        status="published",
+        summary="-",
+        place="-",
+        country="-",
+        cost=Money(10**7, "USD"),
+        acres=Decimal(1000),
+    )
+    FundingTotals.objects.create(project=project, raised=Money(0, "USD"), matched=Money(0, "USD"))
+    gifts = Donation.objects.bulk_create(
+        Donation(
+            project=project,
+            amount=Money(25, "USD"),
+            donor_name="Bench",
+            donor_email=f"{i}@bench.example",
+        )
+        for i in range(n)
+    )
+    sessions = []
+    for d in gifts:
+        session = fake._session_create(
+            {
+                "mode": "payment",
+                "line_items": [{"price_data": {"unit_amount": "2500", "currency": "usd"}}],
+                "metadata": {"donation_id": str(d.pk)},
+                "client_reference_id": str(d.pk),
+                "success_url": "http://x/",
+                "cancel_url": "http://x/",
+            },
+            None,
+        )
+        sessions.append(fake.pay(session["id"]))
+        Donation.objects.filter(pk=d.pk).update(checkout_session_id=session["id"])
+    return sessions
+
+
+def processing(fake: Any) -> dict[str, Any]:
+    from donations.models import WebhookEvent
+    from donations.tasks import event_process
+
+    sessions = _paid_gifts(fake, PROCESS_EVENTS)
+    import json
+
+    events = WebhookEvent.objects.bulk_create(
+        WebhookEvent(
+            stripe_id=f"evt_bench_{time.time_ns()}_{i}",
+            type="checkout.session.completed",
+            payload=json.loads(body),
+        )
+        for i, (body, _) in enumerate(_signed_bodies(PROCESS_EVENTS, sessions))
+    )
+    env = common.server_env(stripe_api_base=fake.url)
+    with _worker(env, "processing-worker"):
+        time.sleep(4)  # worker boot
+        began = time.perf_counter()
+        for e in events:
+            event_process.delay(e.pk)
+        ids = [e.pk for e in events]
+        deadline = time.monotonic() + 600
+        while True:
+            done = WebhookEvent.objects.filter(pk__in=ids, status="processed").count()
+            if done == len(ids) or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+        elapsed = time.perf_counter() - began
+    return {
+        "events": len(ids),
+        "processed": done,
+        "seconds": round(elapsed, 2),
+        "per_s": round(done / elapsed, 1),
+    }
+
+
+def freshness(fake: Any) -> dict[str, Any]:
+    from donations.models import WebhookEvent
+
+    sessions = _paid_gifts(fake, FRESH_EVENTS)
+    bodies = _signed_bodies(FRESH_EVENTS, sessions)
+    env = common.server_env(stripe_api_base=fake.url)
+    port = common.free_port()
+    with _gunicorn(port, env, "freshness-gunicorn"), _worker(env, "freshness-worker"):
+        common.wait_http(f"http://127.0.0.1:{port}/healthz")
+        time.sleep(4)
+        started = time.time()
+        gap = 1.0 / FRESH_RATE
+        for i, (body, header) in enumerate(bodies):
+            wait = started + i * gap - time.time()
+            if wait > 0:
+                time.sleep(wait)
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            conn.request(
+                "POST",
+                "/stripe/webhook/",
+                body=body,
+                headers={"Stripe-Signature": header, "Content-Type": "application/json"},
+            )
+            conn.getresponse().read()
+            conn.close()
+        ids = [s["id"] for s in sessions]
+        deadline = time.monotonic() + 120
+        rows: list[Any] = []
+        while time.monotonic() < deadline:
+            rows = list(
+                WebhookEvent.objects.filter(
+                    payload__data__object__id__in=ids, status="processed"
+                ).values_list("received_at", "processed_at")
+            )
+            if len(rows) == len(ids):
+                break
+            time.sleep(0.2)
+    delays = [(p - r).total_seconds() for r, p in rows]
+    return {
+        "events": len(ids),
+        "processed": len(rows),
+        "rate_per_s": FRESH_RATE,
+        "p50_ms": round(common.percentile(delays, 50) * 1000, 1),
+        "p95_ms": round(common.percentile(delays, 95) * 1000, 1),
+        "max_ms": round(max(delays) * 1000, 1) if delays else None,
+    }
+
+
+def run() -> dict[str, Any]:
+    common.django_setup(eager=False)
+    from tests.stripe_fake import FakeStripe
+
+    result: dict[str, Any] = {"ingestion": ingestion()}
+    fake = FakeStripe()
+    try:
+        result["processing"] = processing(fake)
+        result["freshness"] = freshness(fake)
+    finally:
+        fake.close()
+    return result
+
+
+if __name__ == "__main__":
+    import json
+
+    Path(LOGS).mkdir(parents=True, exist_ok=True)
+    print(json.dumps(run(), indent=2))
