@@ -1,11 +1,13 @@
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
+from django.db.models.signals import pre_save
+from django.dispatch import receiver
 from django.urls import reverse
 from django.utils import timezone
 from djmoney.models.fields import MoneyField
@@ -250,11 +252,13 @@ class Section(models.Model):
     def __str__(self) -> str:
         return self.title
 
-    def save(self, *args, **kwargs):  # type: ignore[no-untyped-def]
-        # Sanitising here, not only in the admin form, covers every write path
-        # (admin, load_demo, shell, fixtures): unsafe HTML must never be stored.
-        self.body = html_sanitize(self.body)
-        super().save(*args, **kwargs)
+
+@receiver(pre_save, sender=Section)
+def section_body_sanitize(sender: type[Section], instance: Section, **kwargs: Any) -> None:
+    # Sanitising here, not only in the admin form, covers every write path (admin, load_demo,
+    # shell, and fixtures: loaddata saves raw, skipping Model.save() but not pre_save).
+    # Unsafe HTML must never be stored.
+    instance.body = html_sanitize(instance.body)
 
 
 class Photo(models.Model):

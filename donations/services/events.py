@@ -192,7 +192,13 @@ def event_process(*, event_pk: int) -> str:
         return "ignored"
     obj = event.payload.get("data", {}).get("object", {})
     try:
-        handler(obj, event.stripe_id)
+        # The state change and "processed" commit together (one commit, no window between
+        # them). Row locks are taken only after the Stripe calls, never across them.
+        with transaction.atomic():
+            handler(obj, event.stripe_id)
+            WebhookEvent.objects.filter(pk=event_pk).update(
+                status=E.PROCESSED, processed_at=timezone.now(), last_error=""
+            )
     except (DonationNotFound, gateway.GatewayError) as exc:
         retryable = isinstance(exc, DonationNotFound) or getattr(exc, "retryable", False)
         WebhookEvent.objects.filter(pk=event_pk).exclude(status=E.PROCESSED).update(
@@ -207,9 +213,6 @@ def event_process(*, event_pk: int) -> str:
             status=E.RETRYING, last_error=f"{type(exc).__name__}: {exc}"[:2000]
         )
         raise
-    WebhookEvent.objects.filter(pk=event_pk).update(
-        status=E.PROCESSED, processed_at=timezone.now(), last_error=""
-    )
     return "processed"
 
 

@@ -4,7 +4,10 @@ from decimal import Decimal
 
 from babel.numbers import format_currency, format_decimal
 from django import template
+from django.utils.safestring import SafeString, mark_safe
 from djmoney.money import Money
+
+from projects.services.sanitize import html_sanitize
 
 register = template.Library()
 
@@ -51,3 +54,10 @@ def srcset(renditions: dict[str, str], original: str, width: int) -> str:
     if original:
         parts.append(f"{settings.MEDIA_URL}{original} {width or 2000}w")
     return ", ".join(parts)
+
+
+@register.filter
+def rich_text(html: str) -> SafeString:
+    """Staff rich text, cleaned again as it is rendered: saving cleans it too, but rows written
+    around ``save()`` (bulk updates, raw SQL, old data) must never reach a page unclean."""
+    return mark_safe(html_sanitize(html or ""))  # noqa: S308 - sanitised just above

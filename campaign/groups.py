@@ -1,0 +1,43 @@
+"""The staff groups and what each may do, created by migrations and re-created after every
+``migrate`` or ``flush`` if missing (post_migrate), so a flushed database is never left
+without them. An existing group is left as staff configured it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+EDITOR_MODELS = ["project", "keyspecies", "threat", "section", "photo"]
+ACTIONS = ["add", "change", "delete", "view"]
+
+STAFF_GROUPS: dict[str, list[tuple[str, str]]] = {
+    # Editors write project pages and touch nothing about money.
+    "Editors": [("projects", f"{a}_{m}") for m in EDITOR_MODELS for a in ACTIONS],
+    # Finance sees donations, settlement figures, the inbox, and runs matching pools.
+    "Finance": [
+        ("donations", "view_donation"),
+        ("donations", "change_donation"),
+        ("donations", "view_transitionlog"),
+        ("donations", "view_webhookevent"),
+        ("donations", "change_webhookevent"),
+        ("donations", "add_matchingpool"),
+        ("donations", "change_matchingpool"),
+        ("donations", "view_matchingpool"),
+        ("donations", "view_matchallocation"),
+        ("projects", "view_fundingtotals"),
+        ("projects", "view_project"),
+    ],
+}
+
+
+def staff_groups_ensure(using: str = "default", **kwargs: Any) -> None:
+    from django.contrib.auth.models import Group, Permission
+    from django.db.models import Q
+
+    for name, perms in STAFF_GROUPS.items():
+        group, created = Group.objects.using(using).get_or_create(name=name)
+        if not created:
+            continue
+        wanted = Q(pk__in=[])
+        for app_label, codename in perms:
+            wanted |= Q(content_type__app_label=app_label, codename=codename)
+        group.permissions.set(Permission.objects.using(using).filter(wanted))
