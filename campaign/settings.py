@@ -126,7 +126,23 @@ CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=60)
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=90)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Redis visibility timeout must exceed the longest task, or acks_late tasks run twice.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "socket_connect_timeout": 2}
+# socket_timeout bounds a publish to a broker that accepts connections but never answers
+# (without it the webhook's after-commit enqueue waits forever); it must exceed kombu's
+# 1 s BRPOP timeout.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": 3600,
+    "socket_connect_timeout": 2,
+    "socket_timeout": 5,
+}
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+# A publish that fails (broker down) is retried briefly, then given up: the webhook has
+# already stored the event and the inbox sweep processes it.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
+}
 # Without it Celery's Django fixup closes the DB connection after every task; measured here,
 # database-bound task throughput falls to about a quarter.
 CELERY_DB_REUSE_MAX = env.int("CELERY_DB_REUSE_MAX", default=200)
@@ -138,6 +154,10 @@ CELERY_BEAT_SCHEDULE = {
     "recheck-stale-pending-donations": {
         "task": "donations.tasks.pending_recheck",
         "schedule": timedelta(minutes=10),
+    },
+    "send-missed-receipts": {
+        "task": "donations.tasks.receipts_catch_up",
+        "schedule": timedelta(minutes=15),
     },
     "report-failed-events": {
         "task": "donations.tasks.failed_events_report",

@@ -49,3 +49,14 @@ def failed_events_report() -> list[str]:
 @shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=10, max_retries=5)
 def receipt_send(donation_id: str) -> bool:
     return receipts.receipt_send(donation_id=donation_id)
+
+
+@shared_task(acks_late=True)
+def receipts_catch_up() -> int:
+    sent = 0
+    for donation_id in receipts.receipts_unsent():
+        try:
+            sent += receipts.receipt_send(donation_id=donation_id)
+        except OSError:  # mail server down: the next run tries again
+            logger.warning("Receipt for %s could not be sent; will retry", donation_id)
+    return sent

@@ -3,12 +3,13 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -46,6 +47,32 @@ def _enqueue(event_pk: int) -> None:
         logger.warning("Could not enqueue webhook event %s (%s); the sweep will", event_pk, exc)
 
 
+def _inbox_insert(event: dict[str, Any], received_at: datetime) -> int | None:
+    """Store an event unless its id is already stored: one statement, safe under concurrent
+    deliveries of the same event (the unique stripe_id decides). Returns the new row's id,
+    or None for a duplicate. The ORM cannot return the id of an ON CONFLICT DO NOTHING insert.
+    """
+    table = WebhookEvent._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} "  # noqa: S608 - the table name is ours, values are parameters
+            "(stripe_id, type, api_version, livemode, payload, status, received_at, attempts,"
+            " last_error) VALUES (%s, %s, %s, %s, %s::jsonb, %s, %s, 0, '')"
+            " ON CONFLICT (stripe_id) DO NOTHING RETURNING id",
+            [
+                event["id"],
+                event["type"],
+                event.get("api_version") or "",
+                bool(event.get("livemode")),
+                json.dumps(event),
+                E.RECEIVED,
+                received_at,
+            ],
+        )
+        row = cursor.fetchone()
+    return int(row[0]) if row else None
+
+
 def webhook_receive(*, payload: bytes, signature: str | None) -> tuple[WebhookEvent, bool]:
     """Verify and store an event once; schedule processing after commit.
 
@@ -53,20 +80,29 @@ def webhook_receive(*, payload: bytes, signature: str | None) -> tuple[WebhookEv
     lets database errors through (the view answers 5xx so that Stripe retries).
     """
     event = gateway.webhook_verify(payload, signature)
-    with transaction.atomic():
-        stored, created = WebhookEvent.objects.get_or_create(
+    if not isinstance(event.get("id"), str) or not isinstance(event.get("type"), str):
+        raise gateway.SignatureError("The event has no id or type")
+    received_at = timezone.now()
+    pk = _inbox_insert(event, received_at)
+    if pk is not None:
+        stored = WebhookEvent(
+            pk=pk,
             stripe_id=event["id"],
-            defaults={
-                "type": event["type"],
-                "api_version": event.get("api_version") or "",
-                "livemode": bool(event.get("livemode")),
-                "payload": event,
-            },
+            type=event["type"],
+            api_version=event.get("api_version") or "",
+            livemode=bool(event.get("livemode")),
+            payload=event,
+            status=E.RECEIVED,
+            received_at=received_at,
         )
-        if stored.status in {E.RECEIVED, E.RETRYING}:
-            pk = stored.pk
-            transaction.on_commit(lambda: _enqueue(pk))
-    return stored, created
+        transaction.on_commit(lambda: _enqueue(pk))
+        return stored, True
+    stored = WebhookEvent.objects.get(stripe_id=event["id"])
+    if stored.status in {E.RECEIVED, E.RETRYING}:
+        # Stripe redelivers what we have not confirmed processing of: give it another go.
+        existing = stored.pk
+        transaction.on_commit(lambda: _enqueue(existing))
+    return stored, False
 
 
 def _donation_id_for_charge(charge: dict[str, Any]) -> str:

@@ -217,7 +217,9 @@ def _mark_succeeded(d: Donation) -> bool:
     from donations.tasks import receipt_send
 
     donation_id = str(d.pk)
-    transaction.on_commit(lambda: receipt_send.delay(donation_id))
+    # robust: a broker outage must not fail the committed transition; receipts_catch_up
+    # (beat) sends whatever was not queued.
+    transaction.on_commit(lambda: receipt_send.delay(donation_id), robust=True)
     return True
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from uuid import UUID
 
 from django.conf import settings
@@ -61,3 +62,15 @@ def receipt_send(*, donation_id: UUID | str) -> bool:
         d.save(update_fields=["receipt_sent_at", "updated_at"])
         logger.info("Receipt sent for donation %s", d.pk)
         return True
+
+
+def receipts_unsent(
+    *, older_than: timedelta = timedelta(minutes=10), limit: int = 200
+) -> list[str]:
+    """Succeeded gifts whose receipt never went out (the task was lost with a broker outage
+    or kept failing): their ids, for the catch-up job to send."""
+    cutoff = timezone.now() - older_than
+    ids = Donation.objects.filter(
+        status__in=RECEIPT_STATUSES, receipt_sent_at__isnull=True, succeeded_at__lte=cutoff
+    ).values_list("pk", flat=True)[:limit]
+    return [str(pk) for pk in ids]

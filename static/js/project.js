@@ -70,6 +70,7 @@
     return { ratio: parseFloat(parts[0]), left: parseFloat(parts[1]) };
   });
   var custom = form.querySelector("[name=custom_amount]");
+  var currency = form.querySelector("[name=currency]");
   var show = function () {
     var gift = parseFloat(custom.value);
     var checked = form.querySelector("[name=preset]:checked");
@@ -81,7 +82,14 @@
       var give = Math.min(Math.floor(p.ratio * unmatched * 100) / 100, p.left);
       if (give > 0) { match += give; unmatched -= give / p.ratio; }
     });
-    var fmt = function (n) { return n.toLocaleString("en-US", { maximumFractionDigits: 2 }); };
+    var cur = currency ? currency.value : "USD";
+    var fmt = function (n) {
+      var whole = Math.round(n * 100) % 100 === 0;
+      return new Intl.NumberFormat("en-US", {
+        style: "currency", currency: cur,
+        minimumFractionDigits: whole ? 0 : undefined, maximumFractionDigits: whole ? 0 : undefined
+      }).format(n);
+    };
     live.textContent = "Your " + fmt(gift) + " becomes " + fmt(gift + match) + " with the match.";
   };
   form.addEventListener("input", show);

@@ -312,5 +312,6 @@ def test_beat_schedule_names_registered_tasks() -> None:
         "donations.tasks.inbox_sweep",
         "donations.tasks.pending_recheck",
         "donations.tasks.failed_events_report",
+        "donations.tasks.receipts_catch_up",
     }
     assert scheduled <= set(app.tasks)

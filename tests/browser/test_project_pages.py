@@ -1,0 +1,95 @@
+"""The seed project's page and fact sheet in a real browser, at phone and desktop widths."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from projects.services.demo import SECTIONS, SEED_SLUG, SPECIES
+from tests.browser.conftest import DESKTOP, MOBILE
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def _check_facts(page: Any, project: Any) -> None:
+    expect(page.get_by_role("heading", level=1)).to_have_text(project.title)
+    expect(page.get_by_test_id("cost")).to_have_text("$303,600")
+    expect(page.get_by_test_id("raised")).to_have_text("$0")
+    bar = page.get_by_role("progressbar", name="Funding raised")
+    expect(bar).to_have_attribute("aria-valuenow", "0.0")
+    expect(bar).to_have_attribute("aria-valuemin", "0")
+    expect(bar).to_have_attribute("aria-valuemax", "100")
+    expect(bar).to_have_attribute("aria-valuetext", "$0 of $303,600 raised (0%)")
+    facts = page.locator("dl.facts")
+    expect(facts).to_contain_text("285,288")
+    expect(facts).to_contain_text("$1.17")
+    species = facts.locator("ul.species > li")
+    expect(species).to_have_count(len(SPECIES))
+    for (common, scientific, category), item in zip(SPECIES, species.all(), strict=True):
+        expect(item).to_contain_text(common)
+        expect(item.locator("i")).to_have_text(f"({scientific})")
+        expect(item.locator("abbr.iucn")).to_have_text(category)
+
+
+def test_project_pages(live_server: Any, demo: Any, new_page: Any, shot: Any) -> None:
+    url = f"{live_server.url}/projects/{SEED_SLUG}/"
+    for name, viewport in (("mobile", MOBILE), ("desktop", DESKTOP)):
+        page = new_page(viewport)
+        response = page.goto(url)
+        assert response is not None and response.status == 200
+        _check_facts(page, demo)
+        expect(page.locator("p.acres")).to_have_text("285,288 acres to protect")
+        expect(page.get_by_test_id("price-per-acre")).to_have_text("$1.17 per acre")
+        summary = page.get_by_role("region", name="Summary")
+        expect(summary).to_contain_text("seek $303,600 to designate 285,288 acres")
+
+        # The calculator uses the real acres-to-cost ratio (285,288 / 303,600), not the
+        # published $1.17 per acre: $50 protects 47 acres (50 / 1.17 would say 42.7).
+        calc = page.get_by_test_id("calc-output")
+        expect(calc).to_have_text("$50 protects 47 acres")  # the server's default figure
+        gift = page.get_by_label("Gift amount (USD)")
+        for typed, text in (
+            ("100", "$100 protects 94 acres"),
+            ("50", "$50 protects 47 acres"),
+            ("12.5", "$12.50 protects 12 acres"),
+            ("5", "$5 protects 4.7 acres"),
+        ):
+            gift.fill(typed)
+            expect(calc).to_have_text(text)  # updated by project.js as the donor types
+        assert "42.7" not in calc.inner_text()
+        # Without JS the same form asks the server, which must agree with the script.
+        page.locator("#calculator").get_by_role("button", name="Calculate").click()
+        expect(page).to_have_url(re.compile(r"\?gift=5#calculator$"))
+        expect(calc).to_have_text("$5 protects 4.7 acres")
+        expect(gift).to_have_value("5")
+
+        sections = page.locator("section.long-section")
+        expect(sections).to_have_count(len(SECTIONS))
+        for (title, _lead, _body), section in zip(SECTIONS, sections.all(), strict=True):
+            expect(section.get_by_role("heading", level=2)).to_have_text(title)
+            body = section.locator(".rich-text")
+            expect(body).to_be_hidden()
+            section.get_by_text("Read more").click()
+            expect(section.locator("details")).to_have_attribute("open", "")
+            expect(body).to_be_visible()
+        expect(sections.first.locator(".rich-text")).to_contain_text("Trueb’s Cochran Frog")
+
+        assert page.js_errors == []
+        shot(page, f"project-{name}")
+
+    page = new_page(DESKTOP)
+    page.goto(f"{url}fact-sheet/")
+    expect(page).to_have_title(f"Fact sheet: {demo.title}")
+    _check_facts(page, demo)
+    expect(page.get_by_text("Threats", exact=True)).to_be_visible()
+    print_button = page.get_by_role("button", name="Print this fact sheet")
+    expect(print_button).to_be_visible()
+    shot(page, "fact-sheet-screen")
+    page.emulate_media(media="print")
+    expect(print_button).to_be_hidden()  # .no-print
+    expect(page.get_by_role("progressbar", name="Funding raised")).to_be_visible()
+    shot(page, "fact-sheet-print")
+    assert page.js_errors == []
