@@ -18,6 +18,20 @@ def currency_choices() -> list[tuple[str, str]]:
     return [(c, c) for c in settings.DONATION_CURRENCIES]
 
 
+# The model's EmailField column is 254 characters; forms.EmailField would allow 320.
+EMAIL_MAX_LENGTH = 254
+
+
+class TextareaField(forms.CharField):
+    """Browsers count a line break as one character against maxlength but submit it as CRLF;
+    normalise to LF before the length is checked, as the donor saw it."""
+
+    def to_python(self, value: Any) -> str:
+        if isinstance(value, str):
+            value = value.replace("\r\n", "\n").replace("\r", "\n")
+        return str(super().to_python(value))
+
+
 class DonateForm(forms.Form):
     """The donor's gift. Validates everything before any row or Checkout Session exists."""
 
@@ -35,7 +49,7 @@ class DonateForm(forms.Form):
         widget=forms.RadioSelect,
     )
     donor_name = forms.CharField(label="Your name", max_length=120)
-    donor_email = forms.EmailField(label="Email (for your receipt)")
+    donor_email = forms.EmailField(label="Email (for your receipt)", max_length=EMAIL_MAX_LENGTH)
     anonymous = forms.BooleanField(required=False, label="Show my gift as anonymous")
     hide_amount = forms.BooleanField(required=False, label="Don't show my amount publicly")
     cover_fee = forms.BooleanField(
@@ -46,9 +60,9 @@ class DonateForm(forms.Form):
     )
     tribute_name = forms.CharField(required=False, max_length=120, label="Honouree's name")
     tribute_notify_email = forms.EmailField(
-        required=False, label="Let someone know (email, optional)"
+        required=False, max_length=EMAIL_MAX_LENGTH, label="Let someone know (email, optional)"
     )
-    message = forms.CharField(
+    message = TextareaField(
         required=False,
         max_length=280,
         label="Public message (optional)",
@@ -65,11 +79,19 @@ class DonateForm(forms.Form):
 
     def clean_website(self) -> str:
         if self.cleaned_data.get("website"):
-            raise forms.ValidationError("This form could not be submitted. Please try again.")
+            # A form-wide error: the template shows it (the hidden field has no error slot).
+            self.add_error(None, "This form could not be submitted. Please try again.")
         return ""
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
+        email = data.get("donor_email")
+        if email:
+            email = email.lower()
+            if len(email) > EMAIL_MAX_LENGTH:  # lower-casing can lengthen a few letters (İ)
+                self.add_error("donor_email", "Enter a shorter email address.")
+            else:
+                data["donor_email"] = email
         currency = data.get("currency")
         raw = (data.get("custom_amount") or "").strip()
         preset = data.get("preset") or ""

@@ -7,6 +7,7 @@ on its face and carries the seed's caption and credit.
 from __future__ import annotations
 
 import io
+import textwrap
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -128,8 +129,12 @@ def placeholder_image(*, caption: str, credit: str, colour: tuple[int, int, int]
     big = ImageFont.load_default(size=72)
     small = ImageFont.load_default(size=40)
     draw.text((80, 340), "PLACEHOLDER IMAGE", font=big, fill=(255, 255, 255))
-    draw.text((80, 460), f"Seed photo: {caption}"[:70], font=small, fill=(255, 255, 255))
-    draw.text((80, 530), f"Photo courtesy of {credit}", font=small, fill=(235, 235, 235))
+    lines = textwrap.wrap(f"Seed photo: {caption}", width=60)[:3]
+    for n, line in enumerate(lines):
+        draw.text((80, 460 + 55 * n), line, font=small, fill=(255, 255, 255))
+    draw.text(
+        (80, 480 + 55 * len(lines)), f"Photo courtesy of {credit}", font=small, fill=(235, 235, 235)
+    )
     out = io.BytesIO()
     image.save(out, format="JPEG", quality=85)
     return out.getvalue()
