@@ -89,6 +89,7 @@ class Donation(models.Model):
     needs_review = models.BooleanField(default=False)
     review_reason = models.TextField(blank=True)
     receipt_sent_at = models.DateTimeField(null=True, blank=True)
+    tribute_notified_at = models.DateTimeField(null=True, blank=True)
 
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)

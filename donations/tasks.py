@@ -54,9 +54,18 @@ def receipt_send(donation_id: str) -> bool:
 @shared_task(acks_late=True)
 def receipts_catch_up() -> int:
     sent = 0
-    for donation_id in receipts.receipts_unsent():
-        try:
-            sent += receipts.receipt_send(donation_id=donation_id)
-        except OSError:  # mail server down: the next run tries again
-            logger.warning("Receipt for %s could not be sent; will retry", donation_id)
+    for send, unsent in (
+        (receipts.receipt_send, receipts.receipts_unsent),
+        (receipts.tribute_notice_send, receipts.tributes_unsent),
+    ):
+        for donation_id in unsent():
+            try:
+                sent += send(donation_id=donation_id)
+            except OSError:  # mail server down: the next run tries again
+                logger.warning("Email for %s could not be sent; will retry", donation_id)
     return sent
+
+
+@shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=10, max_retries=5)
+def tribute_notice_send(donation_id: str) -> bool:
+    return receipts.tribute_notice_send(donation_id=donation_id)

@@ -151,6 +151,8 @@ def webhook_verify(payload: bytes, header: str | None) -> dict[str, Any]:
         )
     except stripe.SignatureVerificationError as exc:
         raise SignatureError(str(exc).split(".")[0]) from exc
+    except UnicodeDecodeError as exc:  # stripe-python decodes the body before anything else
+        raise SignatureError("Body is not UTF-8") from exc
     try:
         event = json.loads(payload)
     except ValueError as exc:

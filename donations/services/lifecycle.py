@@ -214,12 +214,14 @@ def _mark_succeeded(d: Donation) -> bool:
     d.status = S.SUCCEEDED
     d.succeeded_at = timezone.now()
     _refund_status(d)
-    from donations.tasks import receipt_send
+    from donations.tasks import receipt_send, tribute_notice_send
 
     donation_id = str(d.pk)
     # robust: a broker outage must not fail the committed transition; receipts_catch_up
     # (beat) sends whatever was not queued.
     transaction.on_commit(lambda: receipt_send.delay(donation_id), robust=True)
+    if d.tribute_notify_email and d.tribute_name:
+        transaction.on_commit(lambda: tribute_notice_send.delay(donation_id), robust=True)
     return True
 
 
@@ -389,6 +391,13 @@ def instalment_record(
     """A paid monthly invoice: the first one is the plan's own gift, each later one a new
     succeeded donation linked to the plan. One donation per invoice (unique invoice id)."""
     plan = _lock(plan_id)
+    # The checkout's completion may come after its invoices (or never): link the plan from
+    # the invoice too (the pinned API version has it under parent.subscription_details).
+    details = (invoice.get("parent") or {}).get("subscription_details") or {}
+    if not plan.subscription_id and _id(details.get("subscription")):
+        plan.subscription_id = str(_id(details.get("subscription")))
+        plan.customer_id = plan.customer_id or (_id(invoice.get("customer")) or "")
+        plan.save(update_fields=["subscription_id", "customer_id", "updated_at"])
     if invoice.get("billing_reason") == "subscription_create" or plan.invoice_id == invoice["id"]:
         target = plan
         target.invoice_id = target.invoice_id or invoice["id"]
@@ -410,7 +419,7 @@ def instalment_record(
             message="",
             tribute_type=plan.tribute_type,
             tribute_name=plan.tribute_name,
-            subscription_id=plan.subscription_id or _id(invoice.get("subscription")) or "",
+            subscription_id=plan.subscription_id,
             customer_id=plan.customer_id,
             invoice_id=invoice["id"],
         )

@@ -64,6 +64,63 @@ def receipt_send(*, donation_id: UUID | str) -> bool:
         return True
 
 
+def tribute_notice_send(*, donation_id: UUID | str) -> bool:
+    """Tell the person the donor named ("let someone know") that a gift was dedicated to
+    their honouree. Once per gift, never the amount. Returns True when this call sent it."""
+    with transaction.atomic():
+        d = (
+            Donation.objects.select_for_update()
+            .select_related("project")
+            .filter(pk=donation_id)
+            .first()
+        )
+        if (
+            d is None
+            or not d.tribute_notify_email
+            or not d.tribute_name
+            or d.tribute_notified_at is not None
+            or d.status not in RECEIPT_STATUSES
+        ):
+            return False
+        context = {
+            "donation": d,
+            "project": d.project,
+            "donor": "Someone" if d.anonymous else d.donor_name,
+            "organisation": settings.ORGANISATION_NAME,
+            "site_url": settings.SITE_URL,
+        }
+        kind = "in memory of" if d.tribute_type == Donation.Tribute.MEMORY else "in honour of"
+        message = EmailMultiAlternatives(
+            subject=f"A gift to protect {d.project.title}, {kind} {d.tribute_name}",
+            body=render_to_string("donations/email/tribute.txt", context),
+            to=[d.tribute_notify_email],
+        )
+        message.attach_alternative(
+            render_to_string("donations/email/tribute.html", context), "text/html"
+        )
+        message.send()
+        d.tribute_notified_at = timezone.now()
+        d.save(update_fields=["tribute_notified_at", "updated_at"])
+        return True
+
+
+def tributes_unsent(
+    *, older_than: timedelta = timedelta(minutes=10), limit: int = 200
+) -> list[str]:
+    cutoff = timezone.now() - older_than
+    ids = (
+        Donation.objects.filter(
+            status__in=RECEIPT_STATUSES,
+            tribute_notified_at__isnull=True,
+            succeeded_at__lte=cutoff,
+        )
+        .exclude(tribute_notify_email="")
+        .exclude(tribute_name="")
+        .values_list("pk", flat=True)[:limit]
+    )
+    return [str(pk) for pk in ids]
+
+
 def receipts_unsent(
     *, older_than: timedelta = timedelta(minutes=10), limit: int = 200
 ) -> list[str]:

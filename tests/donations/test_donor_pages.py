@@ -310,8 +310,10 @@ def test_tribute_flows_into_the_receipt_thanks_page_and_supporters(
 
     pay(client, fake_stripe, django_capture_on_commit_callbacks, donation)
 
-    [receipt] = mail.outbox
-    assert receipt.to == ["ana@example.org"]
+    [receipt] = [m for m in mail.outbox if m.to == ["ana@example.org"]]
+    [notice] = [m for m in mail.outbox if m.to == ["Family@Example.org"]]
+    assert len(mail.outbox) == 2  # the receipt, and the notice the donor asked for
+    assert f"{phrase} Grandpa Tomás" in notice.subject
     assert receipt.subject == f"Thank you for your gift to {project.title}"
     assert f"Dedicated {phrase} Grandpa Tomás" in receipt.body
     assert str(donation.pk) in receipt.body
@@ -328,7 +330,7 @@ def test_tribute_flows_into_the_receipt_thanks_page_and_supporters(
     # The same event again (Stripe retries): still one receipt.
     session = fake_stripe.get(str(donation.checkout_session_id))
     deliver(client, django_capture_on_commit_callbacks, "checkout.session.completed", session)
-    assert len(mail.outbox) == 1
+    assert len(mail.outbox) == 2
 
 
 def test_tribute_name_is_dropped_without_a_tribute_type(
