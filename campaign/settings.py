@@ -146,6 +146,13 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
 # Without it Celery's Django fixup closes the DB connection after every task; measured here,
 # database-bound task throughput falls to about a quarter.
 CELERY_DB_REUSE_MAX = env.int("CELERY_DB_REUSE_MAX", default=200)
+# Email has its own queue so a slow mail server never delays money events (and vice versa).
+# Workers consume both unless scaled separately: celery -A campaign worker -Q celery,email
+CELERY_TASK_ROUTES = {
+    "donations.tasks.receipt_send": {"queue": "email"},
+    "donations.tasks.tribute_notice_send": {"queue": "email"},
+    "donations.tasks.receipts_catch_up": {"queue": "email"},
+}
 CELERY_BEAT_SCHEDULE = {
     "sweep-webhook-inbox": {
         "task": "donations.tasks.inbox_sweep",

@@ -9,9 +9,10 @@ won dispute, refunded on a lost one); pending -> failed | expired.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 from django.db import transaction
@@ -24,6 +25,7 @@ from donations.services.matching import match_sync
 from projects.models import FundingTotals
 
 logger = logging.getLogger(__name__)
+F = TypeVar("F", bound=Callable[..., Any])
 
 S = Donation.Status
 # An open dispute withdraws the money until it is won, so it does not count meanwhile.
@@ -76,6 +78,13 @@ class PaymentFacts:
         elif isinstance(bt, str):
             facts["balance_transaction_id"] = bt
         return cls(**facts)
+
+
+# Every transition is one transaction. Inside a caller's transaction (event processing marks
+# the event processed in the same commit) it adds no savepoint: any error rolls back the
+# whole unit, which is what the caller retries.
+def transition(func: F) -> F:
+    return transaction.atomic(savepoint=False)(func)
 
 
 def _lock(donation_id: UUID | str) -> Donation:
@@ -235,13 +244,13 @@ def _succeed(d: Donation, facts: PaymentFacts, event_id: str, action: str) -> bo
     return applied
 
 
-@transaction.atomic
+@transition
 def donation_succeed(*, donation_id: UUID | str, facts: PaymentFacts, event_id: str = "") -> bool:
     """Mark a gift paid. Idempotent: a second call only refreshes Stripe's figures."""
     return _succeed(_lock(donation_id), facts, event_id, "succeed")
 
 
-@transaction.atomic
+@transition
 def donation_fail(*, donation_id: UUID | str, reason: str, event_id: str = "") -> bool:
     d = _lock(donation_id)
     before = d.status
@@ -253,7 +262,7 @@ def donation_fail(*, donation_id: UUID | str, reason: str, event_id: str = "") -
     return applied
 
 
-@transaction.atomic
+@transition
 def donation_expire(*, donation_id: UUID | str, event_id: str = "") -> bool:
     d = _lock(donation_id)
     before = d.status
@@ -265,7 +274,7 @@ def donation_expire(*, donation_id: UUID | str, event_id: str = "") -> bool:
     return applied
 
 
-@transaction.atomic
+@transition
 def donation_charge_sync(
     *, donation_id: UUID | str, charge: dict[str, Any], event_id: str = ""
 ) -> None:
@@ -290,7 +299,7 @@ def donation_charge_sync(
     _log(d, action, before, changed, note, event_id)
 
 
-@transaction.atomic
+@transition
 def donation_dispute_sync(
     *, donation_id: UUID | str, dispute: dict[str, Any], event_id: str = ""
 ) -> None:
@@ -317,7 +326,7 @@ def donation_dispute_sync(
     _log(d, f"dispute {status}", before, d.status != before, dispute["id"], event_id)
 
 
-@transaction.atomic
+@transition
 def donation_session_sync(
     *, donation_id: UUID | str, session: dict[str, Any], event_id: str = ""
 ) -> None:
@@ -380,7 +389,7 @@ def donation_session_sync(
     _log(d, "session sync", before, False, "awaiting asynchronous payment", event_id)
 
 
-@transaction.atomic
+@transition
 def instalment_record(
     *,
     plan_id: UUID | str,
@@ -430,7 +439,7 @@ def instalment_record(
     return target
 
 
-@transaction.atomic
+@transition
 def subscription_status_record(*, plan_id: UUID | str, status: str, event_id: str = "") -> None:
     d = _lock(plan_id)
     before = d.status

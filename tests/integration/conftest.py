@@ -214,6 +214,8 @@ class Stack:
                 "-A",
                 "campaign",
                 "worker",
+                "-Q",
+                "celery,email",
                 "--concurrency=2",
                 "--pool=prefork",
                 "--loglevel=INFO",
