@@ -65,7 +65,7 @@ def post_event(
     return post_raw(client, body, header)
 
 
-def post_raw(client: Client, body: str, header: str | None) -> Response:
+def post_raw(client: Client, body: str | bytes, header: str | None) -> Response:
     headers = {"stripe-signature": header} if header is not None else {}
     response: Response = client.post(
         WEBHOOK_URL, body, content_type="application/json", headers=headers
@@ -89,7 +89,7 @@ class Webhooks:
         assert response.status_code == 200, response.content
         return response
 
-    def deliver_body(self, body: str, header: str) -> Response:
+    def deliver_body(self, body: str | bytes, header: str | None) -> Response:
         with self.capture(execute=True):
             return post_raw(self.client, body, header)
 
