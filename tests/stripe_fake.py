@@ -77,6 +77,7 @@ class FakeStripe:
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"  # keep-alive, as Stripe
             disable_nagle_algorithm = True  # headers and body are two writes
+
             def log_message(self, *args: Any) -> None:
                 pass
 
