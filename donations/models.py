@@ -207,8 +207,12 @@ class MatchingPoolQuerySet(models.QuerySet["MatchingPool"]):
     def open_for(self, project: Project, at: datetime) -> MatchingPoolQuerySet:
         """Pools matching gifts to this project at this moment, in allocation order:
         the one ending first, then the oldest (a documented, deterministic order)."""
+        # A subquery, not a join: no duplicate rows, so callers can lock with FOR UPDATE.
+        covering = MatchingPool.projects.through.objects.filter(project_id=project.pk).values(
+            "matchingpool_id"
+        )
         return self.filter(
-            Q(covers_all_projects=True) | Q(projects=project),
+            Q(covers_all_projects=True) | Q(pk__in=covering),
             active=True,
             starts_at__lte=at,
             ends_at__gt=at,

@@ -71,6 +71,9 @@ class FakeStripe:
         self.delays: dict[str, float] = {}
         self.idempotent: dict[str, dict[str, Any]] = {}
         self.failed_events: list[dict[str, Any]] = []
+        # Rendered GET answers by (id, expand): Stripe's CPU is not ours, so the benchmarks
+        # should not pay for deep copies and JSON encoding here. Any write clears it.
+        self.rendered: dict[tuple[str, tuple[str, ...]], bytes] = {}
         self.lock = threading.Lock()
         fake = self
 
@@ -108,6 +111,7 @@ class FakeStripe:
             self.delays.clear()
             self.idempotent.clear()
             self.failed_events.clear()
+            self.rendered.clear()
 
     # --- behaviour switches -------------------------------------------------------------
     def fail_next(self, path_prefix: str, *statuses: int) -> None:
@@ -121,6 +125,7 @@ class FakeStripe:
     def put(self, obj: dict[str, Any]) -> dict[str, Any]:
         with self.lock:
             self.objects[obj["id"]] = copy.deepcopy(obj)
+            self.rendered.clear()
         return obj
 
     def get(self, object_id: str) -> dict[str, Any]:
@@ -130,6 +135,7 @@ class FakeStripe:
     def update(self, object_id: str, **changes: Any) -> dict[str, Any]:
         with self.lock:
             self.objects[object_id].update(changes)
+            self.rendered.clear()
             return copy.deepcopy(self.objects[object_id])
 
     def _expanded(self, obj: dict[str, Any], paths: list[str]) -> dict[str, Any]:
@@ -153,8 +159,8 @@ class FakeStripe:
             self._expand(value, rest)
 
     # --- HTTP ---------------------------------------------------------------------------
-    def _send(self, h: BaseHTTPRequestHandler, status: int, body: dict[str, Any]) -> None:
-        data = json.dumps(body).encode()
+    def _send(self, h: BaseHTTPRequestHandler, status: int, body: dict[str, Any] | bytes) -> None:
+        data = body if isinstance(body, bytes) else json.dumps(body).encode()
         h.send_response(status)
         h.send_header("Content-Type", "application/json")
         h.send_header("Content-Length", str(len(data)))
@@ -205,12 +211,15 @@ class FakeStripe:
             prefix = f"/v1/{resource}/"
             if method == "GET" and path.startswith(prefix):
                 object_id = path[len(prefix) :]
+                expand = params.get("expand") or []
+                paths = tuple(expand if isinstance(expand, list) else [expand])
                 with self.lock:
-                    obj = self.objects.get(object_id)
+                    rendered = self.rendered.get((object_id, paths))
+                    obj = self.objects.get(object_id) if rendered is None else None
                     if obj is not None:
-                        expand = params.get("expand") or []
-                        obj = self._expanded(obj, expand if isinstance(expand, list) else [expand])
-                if obj is None:
+                        rendered = json.dumps(self._expanded(obj, list(paths))).encode()
+                        self.rendered[(object_id, paths)] = rendered
+                if rendered is None:
                     self._send(
                         h,
                         404,
@@ -223,7 +232,7 @@ class FakeStripe:
                         },
                     )
                 else:
-                    self._send(h, 200, obj)
+                    self._send(h, 200, rendered)
                 return
         self._send(h, 404, {"error": {"type": "invalid_request_error", "message": "no route"}})
 

@@ -8,6 +8,7 @@ won dispute, refunded on a lost one); pending -> failed | expired.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -15,7 +16,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, TypeVar
 from uuid import UUID
 
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 from djmoney.money import Money
 
@@ -25,7 +27,7 @@ from donations.services.matching import match_sync
 from projects.models import FundingTotals
 
 logger = logging.getLogger(__name__)
-F = TypeVar("F", bound=Callable[..., Any])
+Fn = TypeVar("Fn", bound=Callable[..., Any])
 
 S = Donation.Status
 # An open dispute withdraws the money until it is won, so it does not count meanwhile.
@@ -83,13 +85,17 @@ class PaymentFacts:
 # Every transition is one transaction. Inside a caller's transaction (event processing marks
 # the event processed in the same commit) it adds no savepoint: any error rolls back the
 # whole unit, which is what the caller retries.
-def transition(func: F) -> F:
+def transition(func: Fn) -> Fn:
     return transaction.atomic(savepoint=False)(func)
 
 
 def _lock(donation_id: UUID | str) -> Donation:
     try:
-        return Donation.objects.select_for_update().select_related("project").get(pk=donation_id)
+        return (
+            Donation.objects.select_for_update(of=("self",))
+            .select_related("project")
+            .get(pk=donation_id)
+        )
     except (Donation.DoesNotExist, ValueError) as exc:
         raise DonationNotFound(f"No donation {donation_id}") from exc
 
@@ -129,25 +135,34 @@ def contribution(d: Donation) -> tuple[Decimal, bool]:
     return value.quantize(quantum(project_currency), ROUND_HALF_UP), False
 
 
+def _donor_lock(d: Donation) -> None:
+    """Serialise gifts from one donor to one project (PostgreSQL advisory lock, released at
+    commit), so "is this a new donor?" is answered once per donor even under concurrency.
+    SQLite (the demo) serialises every write transaction anyway."""
+    if connection.vendor != "postgresql":
+        return
+    digest = hashlib.blake2b(f"{d.project_id}:{d.donor_email}".encode(), digest_size=8)
+    key = int.from_bytes(digest.digest(), "big", signed=True)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
+
+
 def _recount(d: Donation) -> None:
     """Move the project's totals by the change in this gift's contribution and match, in
-    the same transaction. Incremental, so a busy project's gifts are never re-summed."""
+    the same transaction. Incremental, so a busy project's gifts are never re-summed.
+
+    Lock order is always donation, donor, pools, totals, so two gifts cannot deadlock; the
+    totals row (which every gift to the project shares) is locked by the last statement
+    before commit, one relative UPDATE, so it is held as briefly as possible.
+    """
     new, provisional = contribution(d)
     old, was_provisional = d.counted, d.counted_provisional
     d.counted, d.counted_provisional = new, provisional
     d.save()
-    currency = d.project.currency
-    # Lock order is always donation, totals, pools: two gifts cannot deadlock.
-    totals, _ = FundingTotals.objects.select_for_update().get_or_create(
-        project_id=d.project_id,
-        defaults={"raised": Money(0, currency), "matched": Money(0, currency)},
-    )
-    matched_change = match_sync(donation=d)
     gift_change = int(new > 0) - int(old > 0)
-    if not (new != old or matched_change or gift_change or provisional != was_provisional):
-        return
+    donor_change = 0
     if gift_change:
-        # Serialised by the totals lock: a donor is counted once however many gifts they give.
+        _donor_lock(d)
         others = (
             Donation.objects.filter(
                 project_id=d.project_id, donor_email=d.donor_email, counted__gt=0
@@ -155,17 +170,29 @@ def _recount(d: Donation) -> None:
             .exclude(pk=d.pk)
             .exists()
         )
-        if not others:
-            totals.donor_count += gift_change
-        totals.gift_count += gift_change
+        donor_change = 0 if others else gift_change
+    matched_change = match_sync(donation=d)
+    if not (new != old or matched_change or gift_change or provisional != was_provisional):
+        return
+    changes: dict[str, Any] = {
+        "raised": F("raised") + (new - old),
+        "matched": F("matched") + matched_change,
+        "gift_count": F("gift_count") + gift_change,
+        "donor_count": F("donor_count") + donor_change,
+        "updated_at": timezone.now(),
+    }
     if provisional != was_provisional:
-        totals.provisional = Donation.objects.filter(
-            project_id=d.project_id, counted_provisional=True
-        ).exists()
-    totals.raised = Money(totals.raised.amount + new - old, currency)
-    totals.matched = Money(totals.matched.amount + matched_change, currency)
-    totals.updated_at = timezone.now()
-    totals.save()
+        # Evaluated by the UPDATE itself, with the row locked.
+        changes["provisional"] = Exists(
+            Donation.objects.filter(project_id=OuterRef("project_id"), counted_provisional=True)
+        )
+    if not FundingTotals.objects.filter(project_id=d.project_id).update(**changes):
+        currency = d.project.currency
+        FundingTotals.objects.get_or_create(
+            project_id=d.project_id,
+            defaults={"raised": Money(0, currency), "matched": Money(0, currency)},
+        )
+        FundingTotals.objects.filter(project_id=d.project_id).update(**changes)
 
 
 def _apply_facts(d: Donation, facts: PaymentFacts) -> list[str]:
@@ -432,7 +459,7 @@ def instalment_record(
             customer_id=plan.customer_id,
             invoice_id=invoice["id"],
         )
-        target = Donation.objects.select_for_update().select_related("project").get(pk=target.pk)
+        target = _lock(target.pk)
     charged = from_minor(invoice["amount_paid"], invoice["currency"])
     facts = PaymentFacts.from_charge(charge) if charge else PaymentFacts(charged=charged, paid=True)
     _succeed(target, facts, event_id, "succeed (instalment)")

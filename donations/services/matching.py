@@ -48,12 +48,9 @@ def pool_allocate(*, donation: Donation) -> Decimal:
     that runs dry gives a partial match and the next pool continues. Returns the total."""
     d = donation
     assert d.succeeded_at is not None
-    open_ids = set(
-        MatchingPool.objects.open_for(d.project, d.succeeded_at).values_list("pk", flat=True)
-    )
-    pools = list(
-        MatchingPool.objects.filter(pk__in=open_ids).order_by("ends_at", "id").select_for_update()
-    )
+    # One statement finds and locks the open pools, in allocation order (so two gifts sharing
+    # pools lock them in the same order and cannot deadlock).
+    pools = list(MatchingPool.objects.open_for(d.project, d.succeeded_at).select_for_update())
     unmatched_gift = d.counted
     total = Decimal(0)
     for pool in pools:

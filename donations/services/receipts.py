@@ -33,7 +33,7 @@ def receipt_send(*, donation_id: UUID | str) -> bool:
     """
     with transaction.atomic():
         d = (
-            Donation.objects.select_for_update()
+            Donation.objects.select_for_update(of=("self",))
             .select_related("project")
             .filter(pk=donation_id)
             .first()
@@ -69,7 +69,7 @@ def tribute_notice_send(*, donation_id: UUID | str) -> bool:
     their honouree. Once per gift, never the amount. Returns True when this call sent it."""
     with transaction.atomic():
         d = (
-            Donation.objects.select_for_update()
+            Donation.objects.select_for_update(of=("self",))
             .select_related("project")
             .filter(pk=donation_id)
             .first()

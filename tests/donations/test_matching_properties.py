@@ -139,3 +139,17 @@ def test_fifty_gifts_completing_at_once_never_over_allocate(make_project: Any, r
     assert totals.raised.amount == Decimal("500.00")
     assert totals.gift_count == 50
     assert MatchingPool.objects.get(pk=pool.pk).remaining == 0
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("run", range(5))
+def test_donors_giving_several_gifts_at_once_are_counted_once(make_project: Any, run: int) -> None:
+    """Five donors each complete four gifts at the same moment (20 threads): the totals row
+    is never read-then-written, and a donor is one donor however their gifts interleave."""
+    project = make_project()
+    donations = [gift(project, "10", donor_email=f"donor{n % 5}@example.org") for n in range(20)]
+    assert _complete_together(donations) == []
+    totals = FundingTotals.objects.get(project=project)
+    assert totals.gift_count == 20
+    assert totals.donor_count == 5, totals.donor_count
+    assert totals.raised.amount == Decimal("200.00")
