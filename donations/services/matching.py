@@ -1,9 +1,9 @@
 """2X matching: the one place that allocates, reverses and restores matches.
 
-Called by the lifecycle inside a donation's transition, after the donation and the project's
-totals rows are locked; it locks the pool rows itself (always in the pools' allocation order,
-so two gifts sharing pools cannot deadlock). The ledger only grows; each pool row carries the
-running sum, which a database constraint keeps between zero and the cap.
+Called by the lifecycle inside a donation's transition, after the donation row is locked and
+before the project's totals are moved; it locks the pool rows itself (always in the pools'
+allocation order, so two gifts sharing pools cannot deadlock). The ledger only grows; each
+pool row carries the running sum, which a database constraint keeps between zero and the cap.
 """
 
 from __future__ import annotations
