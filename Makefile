@@ -25,7 +25,7 @@ install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
 # The demo ignores DATABASE_URL/REDIS_URL/Stripe keys from your shell: it is the embedded defaults.
-DEMO_ENV := env -u DATABASE_URL -u REDIS_URL -u STRIPE_SECRET_KEY -u DJANGO_ENV -u CELERY_BROKER_URL
+DEMO_ENV := env -u DATABASE_URL -u REDIS_URL -u STRIPE_SECRET_KEY -u DJANGO_ENV -u CELERY_BROKER_URL SITE_URL=http://127.0.0.1:$(PORT)
 
 demo: install
 	$(DEMO_ENV) $(BIN)/python manage.py migrate --noinput

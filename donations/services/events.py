@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -52,21 +51,24 @@ def _inbox_insert(event: dict[str, Any], received_at: datetime) -> int | None:
     deliveries of the same event (the unique stripe_id decides). Returns the new row's id,
     or None for a duplicate. The ORM cannot return the id of an ON CONFLICT DO NOTHING insert.
     """
-    table = WebhookEvent._meta.db_table
+    meta = WebhookEvent._meta
+    payload = meta.get_field("payload").get_db_prep_value(event, connection)
+    received = meta.get_field("received_at").get_db_prep_value(received_at, connection)
     with connection.cursor() as cursor:
+        # Plain SQL both PostgreSQL and SQLite (3.35+, the demo) understand.
         cursor.execute(
-            f"INSERT INTO {table} "  # noqa: S608 - the table name is ours, values are parameters
+            f"INSERT INTO {meta.db_table} "  # noqa: S608 - our table name; values are parameters
             "(stripe_id, type, api_version, livemode, payload, status, received_at, attempts,"
-            " last_error) VALUES (%s, %s, %s, %s, %s::jsonb, %s, %s, 0, '')"
+            " last_error) VALUES (%s, %s, %s, %s, %s, %s, %s, 0, '')"
             " ON CONFLICT (stripe_id) DO NOTHING RETURNING id",
             [
                 event["id"],
                 event["type"],
                 event.get("api_version") or "",
                 bool(event.get("livemode")),
-                json.dumps(event),
+                payload,
                 E.RECEIVED,
-                received_at,
+                received,
             ],
         )
         row = cursor.fetchone()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
@@ -54,6 +55,6 @@ class Command(BaseCommand):
             user.save()
             self.stdout.write(
                 self.style.WARNING(
-                    f"Staff login for http://127.0.0.1:8000/admin/  user: admin  password: {password}"
+                    f"Staff login for {settings.SITE_URL}/admin/  user: admin  password: {password}"
                 )
             )
