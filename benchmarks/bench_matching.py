@@ -90,21 +90,10 @@ def _round(mode: str) -> dict[str, Any]:
 
     from donations.models import Donation, MatchAllocation, MatchingPool
     from donations.money import to_minor
-    from projects.models import FundingTotals, Project
+    from projects.models import FundingTotals
 
-    stamp = time.time_ns()
     now = timezone.now()
-    project = Project.objects.create(
-        title=f"Bench {stamp}",
-        slug=f"bench-{stamp}",
-        status="published",
-        summary="-",
-        place="-",
-        country="-",
-        cost=Money(10**7, "USD"),
-        acres=Decimal(1000),
-    )
-    FundingTotals.objects.create(project=project, raised=Money(0, "USD"), matched=Money(0, "USD"))
+    project = common.bench_project()
     pool = None
     if mode != "baseline":
         # Enough for 60 % of the gifts: the last ones find it dry (partial, then none).

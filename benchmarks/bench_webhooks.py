@@ -17,7 +17,6 @@ import multiprocessing as mp
 import os
 import sys
 import time
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -186,20 +185,8 @@ def _paid_gifts(fake: Any, n: int) -> list[dict[str, Any]]:
     from djmoney.money import Money
 
     from donations.models import Donation
-    from projects.models import FundingTotals, Project
 
-    stamp = time.time_ns()
-    project = Project.objects.create(
-        title=f"Bench {stamp}",
-        slug=f"bench-{stamp}",
-        status="published",
-        summary="-",
-        place="-",
-        country="-",
-        cost=Money(10**7, "USD"),
-        acres=Decimal(1000),
-    )
-    FundingTotals.objects.create(project=project, raised=Money(0, "USD"), matched=Money(0, "USD"))
+    project = common.bench_project()
     gifts = Donation.objects.bulk_create(
         Donation(
             project=project,

@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -130,3 +131,26 @@ def percentile(values: list[float], pct: float) -> float:
         return float("nan")
     k = min(len(ordered) - 1, max(0, round(pct / 100 * (len(ordered) - 1))))
     return ordered[k]
+
+
+def bench_project() -> Any:
+    """A fresh published USD project with an empty totals row (Django must be set up)."""
+    from decimal import Decimal
+
+    from djmoney.money import Money
+
+    from projects.models import FundingTotals, Project
+
+    stamp = time.time_ns()
+    project = Project.objects.create(
+        title=f"Bench {stamp}",
+        slug=f"bench-{stamp}",
+        status="published",
+        summary="-",
+        place="-",
+        country="-",
+        cost=Money(10**7, "USD"),
+        acres=Decimal(1000),
+    )
+    FundingTotals.objects.create(project=project, raised=Money(0, "USD"), matched=Money(0, "USD"))
+    return project

@@ -281,10 +281,49 @@ class FakeStripe:
         session = self.get(session_id)
         amount = session["amount_total"] if amount is None else amount
         currency = session["currency"]
-        pi_id, ch_id, txn_id = new_id("pi"), new_id("ch"), new_id("txn")
+        pi_id = new_id("pi")
         meta = session["metadata"]
         gross = settled_amount if settled_amount is not None else amount
         fee = fee if fee is not None else int(round(gross * 0.029)) + 30
+        ch_id = self.settle(
+            pi_id,
+            amount=amount,
+            currency=currency,
+            fee=fee,
+            metadata=meta,
+            settled_amount=gross,
+            settled_currency=settled_currency,
+            exchange_rate=exchange_rate,
+        )
+        pi = recording("payment_intent")
+        pi.update(
+            id=pi_id,
+            amount=amount,
+            amount_received=amount,
+            currency=currency,
+            latest_charge=ch_id,
+            metadata=meta,
+        )
+        self.put(pi)
+        return self.update(
+            session_id, status="complete", payment_status="paid", payment_intent=pi_id
+        )
+
+    def settle(
+        self,
+        pi_id: str,
+        *,
+        amount: int,
+        currency: str,
+        fee: int,
+        metadata: dict[str, Any],
+        settled_amount: int | None = None,
+        settled_currency: str | None = None,
+        exchange_rate: float | None = None,
+    ) -> str:
+        """A charge on pi_id and its balance transaction (fee, net, rate); the charge id."""
+        ch_id, txn_id = new_id("ch"), new_id("txn")
+        gross = amount if settled_amount is None else settled_amount
         bt = recording("balance_transaction")
         bt.update(
             id=txn_id,
@@ -304,22 +343,11 @@ class FakeStripe:
             currency=currency,
             payment_intent=pi_id,
             balance_transaction=txn_id,
-            metadata=meta,
+            metadata=metadata,
         )
-        pi = recording("payment_intent")
-        pi.update(
-            id=pi_id,
-            amount=amount,
-            amount_received=amount,
-            currency=currency,
-            latest_charge=ch_id,
-            metadata=meta,
-        )
-        for obj in (bt, charge, pi):
-            self.put(obj)
-        return self.update(
-            session_id, status="complete", payment_status="paid", payment_intent=pi_id
-        )
+        self.put(bt)
+        self.put(charge)
+        return ch_id
 
     def refund(self, charge_id: str, amount_refunded: int) -> dict[str, Any]:
         charge = self.get(charge_id)
@@ -373,28 +401,9 @@ class FakeStripe:
         self, subscription_id: str, *, billing_reason: str, amount: int, currency: str
     ) -> dict[str, Any]:
         sub = self.get(subscription_id)
-        pi_id, ch_id, txn_id = new_id("pi"), new_id("ch"), new_id("txn")
+        pi_id = new_id("pi")
         fee = int(round(amount * 0.029)) + 30
-        bt = recording("balance_transaction")
-        bt.update(
-            id=txn_id,
-            amount=amount,
-            currency=currency,
-            exchange_rate=None,
-            fee=fee,
-            net=amount - fee,
-            source=ch_id,
-        )
-        charge = recording("charge")
-        charge.update(
-            id=ch_id,
-            amount=amount,
-            amount_captured=amount,
-            currency=currency,
-            payment_intent=pi_id,
-            balance_transaction=txn_id,
-            metadata={},
-        )
+        ch_id = self.settle(pi_id, amount=amount, currency=currency, fee=fee, metadata={})
         pi = recording("payment_intent")
         pi.update(
             id=pi_id,
@@ -422,8 +431,8 @@ class FakeStripe:
             invoice=invoice["id"], amount_paid=amount, amount_requested=amount, currency=currency
         )
         invoice["payments"]["data"][0]["payment"]["payment_intent"] = pi_id
-        for obj in (bt, charge, pi, invoice):
-            self.put(obj)
+        self.put(pi)
+        self.put(invoice)
         return invoice
 
 

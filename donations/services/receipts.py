@@ -1,9 +1,10 @@
-"""The receipt email: sent once per succeeded gift."""
+"""Donor emails: the receipt and the tribute notice, each sent once per succeeded gift."""
 
 from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from typing import Any
 from uuid import UUID
 
 from django.conf import settings
@@ -32,12 +33,7 @@ def receipt_send(*, donation_id: UUID | str) -> bool:
     second copy on retry: a duplicate receipt is the lesser harm than a missing one.
     """
     with transaction.atomic():
-        d = (
-            Donation.objects.select_for_update(of=("self",))
-            .select_related("project")
-            .filter(pk=donation_id)
-            .first()
-        )
+        d = _locked(donation_id)
         if d is None or d.receipt_sent_at is not None or d.status not in RECEIPT_STATUSES:
             return False
         context = {
@@ -49,15 +45,7 @@ def receipt_send(*, donation_id: UUID | str) -> bool:
             "date": d.succeeded_at or timezone.now(),
             "matches": donation_matches(d),
         }
-        message = EmailMultiAlternatives(
-            subject=f"Thank you for your gift to {d.project.title}",
-            body=render_to_string("donations/email/receipt.txt", context),
-            to=[d.donor_email],
-        )
-        message.attach_alternative(
-            render_to_string("donations/email/receipt.html", context), "text/html"
-        )
-        message.send()
+        _send("receipt", f"Thank you for your gift to {d.project.title}", d.donor_email, context)
         d.receipt_sent_at = timezone.now()
         d.save(update_fields=["receipt_sent_at", "updated_at"])
         logger.info("Receipt sent for donation %s", d.pk)
@@ -68,12 +56,7 @@ def tribute_notice_send(*, donation_id: UUID | str) -> bool:
     """Tell the person the donor named ("let someone know") that a gift was dedicated to
     their honouree. Once per gift, never the amount. Returns True when this call sent it."""
     with transaction.atomic():
-        d = (
-            Donation.objects.select_for_update(of=("self",))
-            .select_related("project")
-            .filter(pk=donation_id)
-            .first()
-        )
+        d = _locked(donation_id)
         if (
             d is None
             or not d.tribute_notify_email
@@ -90,15 +73,8 @@ def tribute_notice_send(*, donation_id: UUID | str) -> bool:
             "site_url": settings.SITE_URL,
         }
         kind = "in memory of" if d.tribute_type == Donation.Tribute.MEMORY else "in honour of"
-        message = EmailMultiAlternatives(
-            subject=f"A gift to protect {d.project.title}, {kind} {d.tribute_name}",
-            body=render_to_string("donations/email/tribute.txt", context),
-            to=[d.tribute_notify_email],
-        )
-        message.attach_alternative(
-            render_to_string("donations/email/tribute.html", context), "text/html"
-        )
-        message.send()
+        subject = f"A gift to protect {d.project.title}, {kind} {d.tribute_name}"
+        _send("tribute", subject, d.tribute_notify_email, context)
         d.tribute_notified_at = timezone.now()
         d.save(update_fields=["tribute_notified_at", "updated_at"])
         return True
@@ -131,3 +107,26 @@ def receipts_unsent(
         status__in=RECEIPT_STATUSES, receipt_sent_at__isnull=True, succeeded_at__lte=cutoff
     ).values_list("pk", flat=True)[:limit]
     return [str(pk) for pk in ids]
+
+
+def _locked(donation_id: UUID | str) -> Donation | None:
+    """The donation row, locked (only it: not its project) for the rest of the transaction."""
+    return (
+        Donation.objects.select_for_update(of=("self",))
+        .select_related("project")
+        .filter(pk=donation_id)
+        .first()
+    )
+
+
+def _send(template: str, subject: str, to: str, context: dict[str, Any]) -> None:
+    """One email, text and HTML, from donations/email/<template>.txt and .html."""
+    message = EmailMultiAlternatives(
+        subject=subject,
+        body=render_to_string(f"donations/email/{template}.txt", context),
+        to=[to],
+    )
+    message.attach_alternative(
+        render_to_string(f"donations/email/{template}.html", context), "text/html"
+    )
+    message.send()

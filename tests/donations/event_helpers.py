@@ -168,30 +168,10 @@ def delayed_payment_succeeds(fake: FakeStripe, session_id: str | None) -> dict[s
         session["amount_total"],
         session["currency"],
     )
-    ch_id, txn_id = new_id("ch"), new_id("txn")
     fee = int(round(amount * 0.008))
-    bt = recording("balance_transaction")
-    bt.update(
-        id=txn_id,
-        amount=amount,
-        currency=currency,
-        exchange_rate=None,
-        fee=fee,
-        net=amount - fee,
-        source=ch_id,
+    ch_id = fake.settle(
+        pi_id, amount=amount, currency=currency, fee=fee, metadata=session["metadata"]
     )
-    charge = recording("charge")
-    charge.update(
-        id=ch_id,
-        amount=amount,
-        amount_captured=amount,
-        currency=currency,
-        payment_intent=pi_id,
-        balance_transaction=txn_id,
-        metadata=session["metadata"],
-    )
-    fake.put(bt)
-    fake.put(charge)
     fake.update(pi_id, status="succeeded", amount_received=amount, latest_charge=ch_id)
     return fake.update(session_id, payment_status="paid")
 
