@@ -295,16 +295,7 @@ class FakeStripe:
             settled_currency=settled_currency,
             exchange_rate=exchange_rate,
         )
-        pi = recording("payment_intent")
-        pi.update(
-            id=pi_id,
-            amount=amount,
-            amount_received=amount,
-            currency=currency,
-            latest_charge=ch_id,
-            metadata=meta,
-        )
-        self.put(pi)
+        self.put(_succeeded_intent(pi_id, amount, currency, ch_id, meta))
         return self.update(
             session_id, status="complete", payment_status="paid", payment_intent=pi_id
         )
@@ -404,15 +395,6 @@ class FakeStripe:
         pi_id = new_id("pi")
         fee = int(round(amount * 0.029)) + 30
         ch_id = self.settle(pi_id, amount=amount, currency=currency, fee=fee, metadata={})
-        pi = recording("payment_intent")
-        pi.update(
-            id=pi_id,
-            amount=amount,
-            amount_received=amount,
-            currency=currency,
-            latest_charge=ch_id,
-            metadata={},
-        )
         invoice = recording("invoice")
         invoice.update(
             id=new_id("in"),
@@ -431,9 +413,24 @@ class FakeStripe:
             invoice=invoice["id"], amount_paid=amount, amount_requested=amount, currency=currency
         )
         invoice["payments"]["data"][0]["payment"]["payment_intent"] = pi_id
-        self.put(pi)
+        self.put(_succeeded_intent(pi_id, amount, currency, ch_id, {}))
         self.put(invoice)
         return invoice
+
+
+def _succeeded_intent(
+    pi_id: str, amount: int, currency: str, charge_id: str, metadata: dict[str, Any]
+) -> dict[str, Any]:
+    pi = recording("payment_intent")
+    pi.update(
+        id=pi_id,
+        amount=amount,
+        amount_received=amount,
+        currency=currency,
+        latest_charge=charge_id,
+        metadata=metadata,
+    )
+    return pi
 
 
 def signed_event(
