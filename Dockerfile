@@ -10,4 +10,5 @@ RUN DJANGO_ENV=production SECRET_KEY=build-only ALLOWED_HOSTS=build STRIPE_SECRE
 RUN useradd --create-home app && mkdir -p /app/media && chown app /app/media
 USER app
 EXPOSE 8000
-CMD ["gunicorn", "campaign.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "4"]
+# Bind, 2 workers per core (or WEB_CONCURRENCY), timeout and logs: campaign/gunicorn_conf.py.
+CMD ["gunicorn", "-c", "python:campaign.gunicorn_conf", "campaign.wsgi:application"]

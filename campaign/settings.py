@@ -193,7 +193,8 @@ WHITENOISE_USE_FINDERS = not PRODUCTION
 WHITENOISE_AUTOREFRESH = not PRODUCTION
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(BASE_DIR / "media")))
-# Development serves uploads itself; production puts them behind the web server or a CDN.
+# Development serves uploads itself; docker-compose.yml turns this on for its single web
+# host; at scale, put uploads in an object store behind a CDN.
 SERVE_MEDIA = env.bool("SERVE_MEDIA", default=not PRODUCTION)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -226,6 +227,8 @@ if env.str("EMAIL_URL", default=""):
 DEFAULT_FROM_EMAIL = env.str(
     "DEFAULT_FROM_EMAIL", default="Conservation Campaigns <gifts@example.org>"
 )
+# Seconds an SMTP call may take before the email task fails and is retried later.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 
 # --- The organisation -----------------------------------------------------------------------
 ORGANISATION_NAME = env.str("ORGANISATION_NAME", default="Conservation Campaigns (demo)")
@@ -249,6 +252,17 @@ DONATION_LIMITS = {
     "JPY": (Decimal("100"), Decimal("15000000")),
 }
 DONATION_SUGGESTED_AMOUNTS = [Decimal("25"), Decimal("50"), Decimal("100"), Decimal("250")]
+# Per-currency preset buttons on the donate form, in major units (each within DONATION_LIMITS).
+DONATION_PRESETS = {
+    "USD": [Decimal("25"), Decimal("50"), Decimal("100"), Decimal("250")],
+    "EUR": [Decimal("25"), Decimal("50"), Decimal("100"), Decimal("250")],
+    "GBP": [Decimal("25"), Decimal("50"), Decimal("100"), Decimal("250")],
+    "JPY": [Decimal("3000"), Decimal("5000"), Decimal("10000"), Decimal("30000")],
+}
+# The currency the Stripe account settles in. A gift counts towards a project only if it is
+# charged in the project's currency or settles in it, so donors may choose another currency
+# only for projects in this one (Stripe's balance transaction then converts it).
+DONATION_SETTLEMENT_CURRENCY = env.str("DONATION_SETTLEMENT_CURRENCY", default="USD").upper()
 # "Cover the processing fee": percentage of the charge plus a fixed fee per currency.
 DONATION_FEE_PERCENT = Decimal(env.str("DONATION_FEE_PERCENT", default="2.9"))
 DONATION_FEE_FIXED = {

@@ -6,7 +6,7 @@ from typing import Any
 from django import forms
 from django.core.files.uploadedfile import UploadedFile
 
-from projects.models import Photo, Project
+from projects.models import FundingTotals, Photo, Project
 from projects.services.images import image_clean
 
 PRICE_OVERRIDE_TOLERANCE = Decimal("0.05")
@@ -26,6 +26,20 @@ class PhotoUploadField(forms.FileField):
         return uploaded
 
 
+CURRENCY_LOCKED_MESSAGE = "The currency cannot change once the project has gifts or matching pools."
+
+
+def project_has_money_in_its_currency(project: Project) -> bool:
+    """Whether figures are already held in the project's currency: any gift (whatever its
+    status), a matching pool naming the project, or non-zero totals. Changing the currency
+    then would relabel those sums and stop the pools matching (they match in their own
+    currency only). A pool covering all projects does not lock a project by itself: it
+    already matches only the projects in its currency."""
+    if project.donations.exists() or project.matching_pools.exists():
+        return True
+    return FundingTotals.objects.filter(project=project).exclude(raised=0, matched=0).exists()
+
+
 class ProjectAdminForm(forms.ModelForm):
     hero_image = PhotoUploadField(required=False, label="Hero photo")
 
@@ -33,9 +47,21 @@ class ProjectAdminForm(forms.ModelForm):
         model = Project
         fields = "__all__"  # noqa: DJ007 - the admin's fieldsets choose what is shown
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The currency as stored, before construct_instance() copies the posted values over.
+        self._stored_currency = self.instance.currency if self.instance.pk else None
+
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         cost, override = data.get("cost"), data.get("price_per_acre_override")
+        if (
+            cost is not None
+            and self._stored_currency is not None
+            and str(cost.currency) != self._stored_currency
+            and project_has_money_in_its_currency(self.instance)
+        ):
+            self.add_error("cost", CURRENCY_LOCKED_MESSAGE)
         if cost is not None and override is not None and override.currency != cost.currency:
             self.add_error(
                 "price_per_acre_override", "The price per acre must be in the cost's currency."

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
+import pytest
 from django.contrib.auth.models import User
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
+from django.utils import timezone
 from djmoney.money import Money
 
-from donations.models import Donation
+from donations.models import Donation, MatchingPool
 from projects.models import FundingTotals, KeySpecies, Photo, Project, Section, Threat
 from tests.conftest import jpeg_bytes
 from tests.projects.conftest import add_inline, admin_form_data, form_errors, inline_prefixes
@@ -294,3 +298,88 @@ def test_inline_edits_and_deletes_are_saved(editor_client: Client, project: Proj
     assert KeySpecies.objects.get(project=project).iucn_category == "CR"
     assert not Threat.objects.filter(project=project).exists()
     assert Section.objects.get(project=project).title == "New section"
+
+
+# --- The cost's currency is fixed once money is counted in it --------------------------------
+
+CURRENCY_LOCKED = "The currency cannot change once the project has gifts or matching pools."
+
+
+def _pool(*, covers_all_projects: bool = False) -> MatchingPool:
+    now = timezone.now()
+    return MatchingPool.objects.create(
+        sponsor_name="Sponsor",
+        cap=Money(1000, "USD"),
+        starts_at=now - timedelta(days=1),
+        ends_at=now + timedelta(days=30),
+        covers_all_projects=covers_all_projects,
+    )
+
+
+def _gift(project: Project) -> None:
+    # Any gift counts, even one still pending: its amount is already in the project's currency.
+    Donation.objects.create(
+        project=project,
+        amount=Money(50, "USD"),
+        donor_name="Ana",
+        donor_email="ana@example.org",
+        status=Donation.Status.PENDING,
+    )
+
+
+def _covered_by_pool(project: Project) -> None:
+    _pool().projects.add(project)
+
+
+def _totals_not_zero(project: Project) -> None:
+    # Totals carried over from elsewhere (say an import), without gift rows here.
+    FundingTotals.objects.filter(project=project).update(matched=Decimal("25"))
+
+
+def _post_cost(client: Client, project: Project, amount: str, currency: str) -> tuple[int, str]:
+    url = f"/admin/projects/project/{project.pk}/change/"
+    data = _change_form(client, project)
+    assert (data["cost_0"], data["cost_1"]) == ("303600.00", "USD")
+    data.update({"cost_0": amount, "cost_1": currency})
+    response = client.post(url, data)
+    return response.status_code, response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "money_in_usd",
+    [_gift, _covered_by_pool, _totals_not_zero],
+    ids=["gift", "matching-pool", "totals"],
+)
+def test_currency_cannot_change_once_money_is_counted_in_it(
+    editor_client: Client, project: Project, money_in_usd: Callable[[Project], None]
+) -> None:
+    money_in_usd(project)
+
+    status, html = _post_cost(editor_client, project, "303600", "EUR")
+    assert status == 200
+    assert CURRENCY_LOCKED in form_errors(html)
+    project.refresh_from_db()
+    assert project.cost == Money(Decimal("303600"), "USD")
+
+    # Changing amount and currency together is refused the same way.
+    status, html = _post_cost(editor_client, project, "400000", "EUR")
+    assert status == 200 and CURRENCY_LOCKED in form_errors(html)
+    project.refresh_from_db()
+    assert project.cost == Money(Decimal("303600"), "USD")
+
+    # The amount alone may still change.
+    status, html = _post_cost(editor_client, project, "400000", "USD")
+    assert status == 302, form_errors(html)
+    project.refresh_from_db()
+    assert project.cost == Money(Decimal("400000"), "USD")
+
+
+def test_currency_may_change_before_any_money(editor_client: Client, project: Project) -> None:
+    # A pool for every project matches only projects in its own currency: it does not fix
+    # the currency of a project it has not matched a gift to.
+    _pool(covers_all_projects=True)
+
+    status, html = _post_cost(editor_client, project, "280000", "EUR")
+    assert status == 302, form_errors(html)
+    project.refresh_from_db()
+    assert project.cost == Money(Decimal("280000"), "EUR")

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import ast
 import importlib
+import json
 import os
 import re
 import secrets
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -169,6 +171,25 @@ def settings_env_names() -> set[str]:
     return names
 
 
+GUNICORN_CONF_FILE = BASE_DIR / "campaign" / "gunicorn_conf.py"
+
+
+def gunicorn_conf_env_names() -> set[str]:
+    """Environment variables campaign/gunicorn_conf.py reads (environ.get("X"))."""
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(GUNICORN_CONF_FILE.read_text())):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "get"
+            and node.args
+            and isinstance(node.args[0], ast.Constant)
+            and isinstance(node.args[0].value, str)
+        ):
+            names.add(node.args[0].value)
+    return names
+
+
 APP_SERVICES = ["web", "worker", "beat"]
 
 
@@ -221,8 +242,11 @@ def test_compose_services_have_healthchecks(compose: dict[str, Any]) -> None:
 
 
 def test_compose_environment_is_what_settings_read(compose: dict[str, Any]) -> None:
-    known = settings_env_names()
+    assert gunicorn_conf_env_names() == {"WEB_CONCURRENCY"}
     for name in APP_SERVICES:
+        known = settings_env_names()
+        if name == "web":  # the web service also runs gunicorn with campaign/gunicorn_conf.py
+            known |= gunicorn_conf_env_names()
         env = compose["services"][name]["environment"]
         assert isinstance(env, dict) and env, name
         unknown = set(env) - known
@@ -281,14 +305,17 @@ def test_compose_commands_name_modules_that_exist(compose: dict[str, Any]) -> No
     from celery.app.utils import find_app
 
     commands = _commands(compose)
-    dockerfile = (BASE_DIR / "Dockerfile").read_text()
 
-    wsgi_targets = re.findall(r"gunicorn\W+(?:\"\s*,\s*\")?([\w.]+):(\w+)", commands["web"])
-    wsgi_targets += re.findall(r"\"gunicorn\",\s*\"([\w.]+):(\w+)\"", dockerfile)
-    assert ("campaign.wsgi", "application") in wsgi_targets
-    for module_name, attribute in wsgi_targets:
-        module = importlib.import_module(module_name)
-        assert callable(getattr(module, attribute)), f"{module_name}:{attribute}"
+    # Compose and the Dockerfile start the same gunicorn: the config module, then the app.
+    gunicorn_args = {"compose": _gunicorn_args(commands["web"]), "Dockerfile": _dockerfile_cmd()}
+    for where, args in gunicorn_args.items():
+        assert args == GUNICORN_ARGS, where
+    config = GUNICORN_ARGS[GUNICORN_ARGS.index("-c") + 1]
+    assert config.startswith("python:")
+    importlib.import_module(config.removeprefix("python:"))
+    module_name, attribute = GUNICORN_ARGS[-1].split(":")
+    module = importlib.import_module(module_name)
+    assert callable(getattr(module, attribute)), GUNICORN_ARGS[-1]
     assert "python manage.py migrate --noinput" in commands["web"]
     assert (BASE_DIR / "manage.py").is_file()
 
@@ -301,6 +328,80 @@ def test_compose_commands_name_modules_that_exist(compose: dict[str, Any]) -> No
         assert isinstance(app, Celery)
         assert app.main == "campaign"
         assert importlib.import_module("campaign.celery").app is app
+
+
+GUNICORN_ARGS = ["-c", "python:campaign.gunicorn_conf", "campaign.wsgi:application"]
+
+
+def _gunicorn_args(command: str) -> list[str]:
+    """The arguments after `gunicorn` in a shell command line (`sh -c "... && exec gunicorn ..."`)."""
+    words = shlex.split(command)
+    if words[:2] == ["sh", "-c"]:
+        words = shlex.split(words[2])
+    start = words.index("gunicorn") + 1
+    end = words.index("&&", start) if "&&" in words[start:] else len(words)
+    return words[start:end]
+
+
+def _dockerfile_cmd() -> list[str]:
+    """The Dockerfile's CMD (exec form) after `gunicorn`."""
+    cmd = re.search(r"^CMD (\[.*\])$", (BASE_DIR / "Dockerfile").read_text(), re.M)
+    assert cmd, "the Dockerfile has no exec-form CMD"
+    words = json.loads(cmd.group(1))
+    assert words[0] == "gunicorn", words
+    return list(words[1:])
+
+
+def test_gunicorn_worker_count_is_left_to_the_config(compose: dict[str, Any]) -> None:
+    """Neither compose nor the Dockerfile hard-code what campaign/gunicorn_conf.py decides."""
+    web = _commands(compose)["web"]
+    for args in (_gunicorn_args(web), _dockerfile_cmd()):
+        for flag in ("-w", "--workers", "-b", "--bind", "-t", "--timeout"):
+            assert flag not in args, args
+    # exec: gunicorn replaces the shell, so compose's SIGTERM reaches it (graceful shutdown).
+    assert "exec gunicorn" in web
+
+
+def test_compose_web_serves_the_media_volume(compose: dict[str, Any]) -> None:
+    """Uploaded photos load under compose: web serves /media/ from a named volume mounted at
+    MEDIA_ROOT, the same volume the worker (which writes renditions) mounts."""
+    services = compose["services"]
+    web_env = services["web"]["environment"]
+    assert web_env["SERVE_MEDIA"] == "true"
+    media_root = web_env["MEDIA_ROOT"]
+    for name in ["web", "worker"]:
+        assert services[name]["environment"]["MEDIA_ROOT"] == media_root, name
+        assert f"media:{media_root}" in services[name]["volumes"], name
+    assert "media" in compose["volumes"]
+    # Only web serves requests; the others keep the production default.
+    for name in ["worker", "beat"]:
+        assert "SERVE_MEDIA" not in services[name]["environment"], name
+
+
+def test_compose_environment_serves_an_uploaded_photo(
+    compose: dict[str, Any], tmp_path: Path
+) -> None:
+    """With production settings and the web service's environment, GET /media/... answers
+    the file (no database or cache is reached: their hosts only resolve inside compose)."""
+    env = {k: _compose_value(v) for k, v in compose["services"]["web"]["environment"].items()}
+    env["MEDIA_ROOT"] = str(tmp_path)
+    (tmp_path / "projects" / "photos").mkdir(parents=True)
+    (tmp_path / "projects" / "photos" / "p.jpg").write_bytes(b"\xff\xd8\xff-a-photo")
+    code = (
+        "from django.test import Client; "
+        "r = Client().get('/media/projects/photos/p.jpg', secure=True, HTTP_HOST='localhost'); "
+        "print(r.status_code, r['Content-Type'], r.getvalue()[:20])"
+    )
+    full = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8", **env}
+    result = manage("shell", "-v", "0", "-c", code, env=full)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip() == "200 image/jpeg b'\\xff\\xd8\\xff-a-photo'"
+
+    # The control: production without SERVE_MEDIA does not serve it (why compose sets it).
+    full.pop("SERVE_MEDIA")
+    result = manage("shell", "-v", "0", "-c", code, env=full)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.startswith("404 "), result.stdout
 
 
 def test_beat_schedule_names_registered_tasks() -> None:
