@@ -110,8 +110,17 @@ class MatchingPoolForm(forms.ModelForm):
         cap, ratio = data.get("cap"), data.get("ratio")
         if cap is not None and cap.amount <= 0:
             self.add_error("cap", "The cap must be more than zero.")
-        if self.instance.pk and cap is not None and cap.amount < self.instance.allocated:
-            self.add_error("cap", f"{self.instance.allocated} is already allocated from this pool.")
+        if self.instance.pk and cap is not None:
+            # The admin validates and saves in one transaction: lock the pool row and read
+            # what is allocated now, not when the form was loaded.
+            allocated = (
+                MatchingPool.objects.select_for_update()
+                .filter(pk=self.instance.pk)
+                .values_list("allocated", flat=True)
+                .first()
+            )
+            if allocated is not None and cap.amount < allocated:
+                self.add_error("cap", f"{allocated} is already allocated from this pool.")
         if self.instance.pk and cap is not None and str(cap.currency) != self.instance.currency:
             self.add_error("cap", "The currency of a pool cannot change once it exists.")
         if ratio is not None and ratio <= 0:

@@ -3,11 +3,12 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from decimal import Decimal
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from django.db import models
 from django.db.models import F, Q
 from djmoney.models.fields import MoneyField
+from djmoney.money import Money
 
 from projects.models import Project
 
@@ -90,6 +91,9 @@ class Donation(models.Model):
     review_reason = models.TextField(blank=True)
     receipt_sent_at = models.DateTimeField(null=True, blank=True)
     tribute_notified_at = models.DateTimeField(null=True, blank=True)
+    # When the matching pools were consulted for this gift (once: a gift that found them dry
+    # is not matched later when money returns to a pool).
+    match_decided_at = models.DateTimeField(null=True, blank=True)
 
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -122,6 +126,15 @@ class Donation(models.Model):
     def total_charge(self):  # type: ignore[no-untyped-def]
         """What the donor is asked to pay: the gift plus any processing fee they cover."""
         return self.amount + self.fee_covered
+
+    @property
+    def amount_given(self):  # type: ignore[no-untyped-def]
+        """What the gift is, as Stripe charged it: net of refunds and without a processing
+        fee the donor covered. The amount asked for until Stripe has reported the charge."""
+        if self.charged is None:
+            return self.amount
+        kept = self.charged.amount - self.refunded.amount - self.fee_covered.amount
+        return Money(max(kept, Decimal(0)), self.charged.currency)
 
     @property
     def is_final(self) -> bool:
@@ -255,6 +268,19 @@ class MatchingPool(models.Model):
 
     def __str__(self) -> str:
         return f"{self.sponsor_name} ({self.multiplier_label})"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """An existing pool never writes `allocated` back from memory: only the ledger moves
+        it (one relative UPDATE under the row lock). A stale copy saved by the admin or a
+        script would otherwise erase matches made since it was loaded, letting the pool
+        give past its cap."""
+        if self.pk is not None and not self._state.adding and kwargs.get("update_fields") is None:
+            kwargs["update_fields"] = [
+                f.attname
+                for f in self._meta.concrete_fields
+                if not f.primary_key and f.name not in {"allocated", "created_at"}
+            ]
+        super().save(*args, **kwargs)
 
     @property
     def currency(self) -> str:

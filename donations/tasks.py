@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
+from celery.exceptions import SoftTimeLimitExceeded
 
 from donations.services import events, receipts, reconcile
 
@@ -31,6 +32,8 @@ def inbox_sweep() -> int:
             events.event_process(event_pk=pk)
         except events.ProcessingDeferred:
             continue
+        except SoftTimeLimitExceeded:
+            raise  # out of time: stop cleanly; the next sweep carries on with the rest
         except Exception:  # one bad event must not stop the sweep; it is marked and logged
             logger.exception("Sweep could not process webhook event %s", pk)
     return len(pending)

@@ -8,7 +8,6 @@ won dispute, refunded on a lost one); pending -> failed | expired.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,14 +15,16 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, TypeVar
 from uuid import UUID
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 from djmoney.money import Money
 
+from donations.locks import advisory_xact_lock
 from donations.models import Donation, TransitionLog
 from donations.money import from_minor, quantum, to_minor
 from donations.services.matching import match_sync
+from donations.services.valuation import gift_value, kept_share
 from projects.models import FundingTotals
 
 logger = logging.getLogger(__name__)
@@ -34,6 +35,7 @@ S = Donation.Status
 COUNTING = {S.SUCCEEDED, S.PARTIALLY_REFUNDED}
 OPEN_DISPUTE = {"warning_needs_response", "warning_under_review", "needs_response", "under_review"}
 PAID_DISPUTE_OUTCOME = {"won", "warning_closed"}
+CLOSED_DISPUTE = {*PAID_DISPUTE_OUTCOME, "lost"}
 
 
 class DonationNotFound(Exception):
@@ -118,33 +120,17 @@ def contribution(d: Donation) -> tuple[Decimal, bool]:
     net of refunds; nothing unless the gift succeeded; nothing after a lost dispute."""
     if d.status not in COUNTING:
         return Decimal(0), False
-    project_currency = d.project.currency
-    charged = d.charged if d.charged is not None else d.total_charge
-    if charged.amount <= 0:
-        return Decimal(0), False
-    gift_part = max(charged.amount - d.fee_covered.amount, Decimal(0))
-    kept_share = (charged.amount - d.refunded.amount) / charged.amount
-    if d.settled is not None and str(d.settled.currency) == project_currency:
-        # Stripe's balance transaction: the real exchange rate, no guess.
-        gross = d.settled.amount * gift_part / charged.amount
-    elif str(charged.currency) == project_currency:
-        gross = gift_part
-    else:
-        return Decimal(0), True  # counted once Stripe reports the settled amount
-    value = max(gross * kept_share, Decimal(0))
-    return value.quantize(quantum(project_currency), ROUND_HALF_UP), False
+    gross, provisional = gift_value(d)
+    if provisional or gross <= 0:
+        return Decimal(0), provisional  # counted once Stripe reports the settled amount
+    value = max(gross * kept_share(d), Decimal(0))
+    return value.quantize(quantum(d.project.currency), ROUND_HALF_UP), False
 
 
 def _donor_lock(d: Donation) -> None:
-    """Serialise gifts from one donor to one project (PostgreSQL advisory lock, released at
-    commit), so "is this a new donor?" is answered once per donor even under concurrency.
-    SQLite (the demo) serialises every write transaction anyway."""
-    if connection.vendor != "postgresql":
-        return
-    digest = hashlib.blake2b(f"{d.project_id}:{d.donor_email}".encode(), digest_size=8)
-    key = int.from_bytes(digest.digest(), "big", signed=True)
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
+    """Serialise gifts from one donor to one project (released at commit), so "is this a new
+    donor?" is answered once per donor even under concurrency."""
+    advisory_xact_lock("donor", d.project_id, d.donor_email)
 
 
 def _recount(d: Donation) -> None:
@@ -158,7 +144,6 @@ def _recount(d: Donation) -> None:
     new, provisional = contribution(d)
     old, was_provisional = d.counted, d.counted_provisional
     d.counted, d.counted_provisional = new, provisional
-    d.save()
     gift_change = int(new > 0) - int(old > 0)
     donor_change = 0
     if gift_change:
@@ -171,7 +156,8 @@ def _recount(d: Donation) -> None:
             .exists()
         )
         donor_change = 0 if others else gift_change
-    matched_change = match_sync(donation=d)
+    matched_change = match_sync(donation=d)  # may note on d that the pools were consulted
+    d.save()
     if not (new != old or matched_change or gift_change or provisional != was_provisional):
         return
     changes: dict[str, Any] = {
@@ -334,6 +320,15 @@ def donation_dispute_sync(
     d = _lock(donation_id)
     before = d.status
     status = dispute["status"]
+    if (
+        d.dispute_id == dispute["id"]
+        and d.dispute_status in CLOSED_DISPUTE
+        and status in OPEN_DISPUTE
+    ):
+        # Stripe closes a dispute for good. An open status here is an older view of it
+        # (fetched before the close, applied after it by a slower worker): keep the close.
+        _log(d, f"dispute {status}", before, False, f"{dispute['id']} already closed", event_id)
+        return
     d.dispute_id, d.dispute_status = dispute["id"], status
     if status in OPEN_DISPUTE:
         if d.status in COUNTING:

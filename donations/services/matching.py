@@ -9,12 +9,15 @@ pool row carries the running sum, which a database constraint keeps between zero
 from __future__ import annotations
 
 from collections import defaultdict
-from decimal import ROUND_DOWN, Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 from django.db.models import F
+from django.utils import timezone
 
 from donations.models import Donation, MatchAllocation, MatchingPool
+from donations.money import quantum
+from donations.services.valuation import gift_value, kept_share
 
 CENT = Decimal("0.01")
 MATCHABLE = {Donation.Status.SUCCEEDED, Donation.Status.PARTIALLY_REFUNDED}
@@ -26,15 +29,10 @@ def _eligible(d: Donation) -> bool:
     return d.status in MATCHABLE and d.counted > 0 and d.succeeded_at is not None
 
 
-def _kept_share(d: Donation) -> Decimal:
+def _target_share(d: Donation) -> Decimal:
     """The part of the original match the gift still deserves: refunds reverse their share,
     an open or lost dispute reverses all, a won dispute restores."""
-    if d.status not in MATCHABLE:
-        return Decimal(0)
-    charged = d.charged if d.charged is not None else d.total_charge
-    if charged.amount <= 0:
-        return Decimal(0)
-    return max(Decimal(charged.amount - d.refunded.amount) / Decimal(charged.amount), Decimal(0))
+    return kept_share(d) if d.status in MATCHABLE else Decimal(0)
 
 
 def _move(pool_id: int, d: Donation, kind: str, amount: Decimal, note: str) -> None:
@@ -43,16 +41,19 @@ def _move(pool_id: int, d: Donation, kind: str, amount: Decimal, note: str) -> N
     MatchingPool.objects.filter(pk=pool_id).update(allocated=F("allocated") + amount)
 
 
-def pool_allocate(*, donation: Donation) -> Decimal:
-    """Match a gift from the pools open for its project when it succeeded, in order; a pool
-    that runs dry gives a partial match and the next pool continues. Returns the total."""
-    d = donation
+def _allocate(d: Donation) -> dict[int, Decimal]:
+    """Match the gift, as it was before any refund, from the pools open for its project when
+    it succeeded, in order; a pool that runs dry gives a partial match and the next pool
+    continues. Refunds already made are then reversed like later ones (match_sync), so the
+    result does not depend on whether the refund was heard of before or after the success."""
     assert d.succeeded_at is not None
     # One statement finds and locks the open pools, in allocation order (so two gifts sharing
     # pools lock them in the same order and cannot deadlock).
     pools = list(MatchingPool.objects.open_for(d.project, d.succeeded_at).select_for_update())
-    unmatched_gift = d.counted
-    total = Decimal(0)
+    gross, _ = gift_value(d)
+    # Rounded as the gift is counted on the thermometer, so a 2X match equals the gift.
+    unmatched_gift = gross.quantize(quantum(d.project.currency), ROUND_HALF_UP)
+    given: dict[int, Decimal] = {}
     for pool in pools:
         if unmatched_gift <= 0:
             break
@@ -61,21 +62,38 @@ def pool_allocate(*, donation: Donation) -> Decimal:
         if give <= 0:
             continue
         _move(pool.pk, d, MatchAllocation.Kind.ALLOCATE, give, f"{pool.multiplier_label} match")
-        total += give
+        given[pool.pk] = give
         unmatched_gift -= give / pool.ratio
-    return total
+    return given
+
+
+def pool_allocate(*, donation: Donation) -> Decimal:
+    """Match a succeeded gift from the open pools (see _allocate); returns the total."""
+    return sum(_allocate(donation).values(), Decimal(0))
 
 
 def match_sync(*, donation: Donation) -> Decimal:
     """Bring a gift's live match in line with its state; returns the change in matched money.
 
-    Idempotent: the target is computed from the donation's state and the ledger, so running
-    it again after a replayed event writes nothing.
+    The pools are consulted once per gift, when it first counts: a gift that found them dry
+    is not matched later when money returns to a pool (its donor was told there was no
+    match). Idempotent: the target is computed from the donation's state and the ledger, so
+    running it again after a replayed event writes nothing.
     """
     d = donation
     rows = list(MatchAllocation.objects.filter(donation=d).values_list("pool_id", "kind", "amount"))
+    change = Decimal(0)
     if not any(kind == MatchAllocation.Kind.ALLOCATE for _, kind, _ in rows):
-        return pool_allocate(donation=d) if _eligible(d) else Decimal(0)
+        if d.match_decided_at is not None or not _eligible(d):
+            return Decimal(0)
+        d.match_decided_at = timezone.now()  # saved by the caller with the donation
+        given = _allocate(d)
+        change = sum(given.values(), Decimal(0))
+        if not given or _target_share(d) == 1:
+            return change
+        rows = [
+            (pool_id, MatchAllocation.Kind.ALLOCATE, amount) for pool_id, amount in given.items()
+        ]
 
     original: dict[int, Decimal] = defaultdict(Decimal)
     live: dict[int, Decimal] = defaultdict(Decimal)
@@ -83,8 +101,7 @@ def match_sync(*, donation: Donation) -> Decimal:
         live[pool_id] += amount
         if kind == MatchAllocation.Kind.ALLOCATE:
             original[pool_id] += amount
-    share = _kept_share(d)
-    change = Decimal(0)
+    share = _target_share(d)
     pools = MatchingPool.objects.filter(pk__in=original).order_by("ends_at", "id")
     for pool in pools.select_for_update():
         target = (original[pool.pk] * share).quantize(CENT, ROUND_DOWN)

@@ -13,6 +13,7 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from donations.locks import advisory_xact_lock
 from donations.models import Donation
 from donations.selectors import donation_matches
 
@@ -28,12 +29,14 @@ RECEIPT_STATUSES = {
 def receipt_send(*, donation_id: UUID | str) -> bool:
     """Send the receipt unless it was already sent. Returns True when this call sent it.
 
-    The row lock makes two concurrent runs (a redelivered task) send at most once; the mail
-    goes out inside the transaction, so a crash after sending but before commit could send a
-    second copy on retry: a duplicate receipt is the lesser harm than a missing one.
+    An advisory lock per gift and email makes two concurrent runs (a redelivered task) send
+    at most once, without holding the donation's row lock while the mail server answers (the
+    gift's next Stripe event would wait). The mail goes out inside the transaction, so a
+    crash after sending but before commit could send a second copy on retry: a duplicate
+    receipt is the lesser harm than a missing one.
     """
     with transaction.atomic():
-        d = _locked(donation_id)
+        d = _claimed("receipt", donation_id)
         if d is None or d.receipt_sent_at is not None or d.status not in RECEIPT_STATUSES:
             return False
         context = {
@@ -46,8 +49,7 @@ def receipt_send(*, donation_id: UUID | str) -> bool:
             "matches": donation_matches(d),
         }
         _send("receipt", f"Thank you for your gift to {d.project.title}", d.donor_email, context)
-        d.receipt_sent_at = timezone.now()
-        d.save(update_fields=["receipt_sent_at", "updated_at"])
+        Donation.objects.filter(pk=d.pk).update(receipt_sent_at=timezone.now())
         logger.info("Receipt sent for donation %s", d.pk)
         return True
 
@@ -56,7 +58,7 @@ def tribute_notice_send(*, donation_id: UUID | str) -> bool:
     """Tell the person the donor named ("let someone know") that a gift was dedicated to
     their honouree. Once per gift, never the amount. Returns True when this call sent it."""
     with transaction.atomic():
-        d = _locked(donation_id)
+        d = _claimed("tribute", donation_id)
         if (
             d is None
             or not d.tribute_notify_email
@@ -75,8 +77,7 @@ def tribute_notice_send(*, donation_id: UUID | str) -> bool:
         kind = "in memory of" if d.tribute_type == Donation.Tribute.MEMORY else "in honour of"
         subject = f"A gift to protect {d.project.title}, {kind} {d.tribute_name}"
         _send("tribute", subject, d.tribute_notify_email, context)
-        d.tribute_notified_at = timezone.now()
-        d.save(update_fields=["tribute_notified_at", "updated_at"])
+        Donation.objects.filter(pk=d.pk).update(tribute_notified_at=timezone.now())
         return True
 
 
@@ -109,14 +110,10 @@ def receipts_unsent(
     return [str(pk) for pk in ids]
 
 
-def _locked(donation_id: UUID | str) -> Donation | None:
-    """The donation row, locked (only it: not its project) for the rest of the transaction."""
-    return (
-        Donation.objects.select_for_update(of=("self",))
-        .select_related("project")
-        .filter(pk=donation_id)
-        .first()
-    )
+def _claimed(email: str, donation_id: UUID | str) -> Donation | None:
+    """The donation, read after taking this gift's lock for this email (held to commit)."""
+    advisory_xact_lock("email", email, donation_id)
+    return Donation.objects.select_related("project").filter(pk=donation_id).first()
 
 
 def _send(template: str, subject: str, to: str, context: dict[str, Any]) -> None:

@@ -17,13 +17,24 @@ def pending_recheck(*, limit: int = 200) -> dict[str, int]:
     """Donations pending for longer than DONATION_PENDING_RECHECK_AFTER: ask Stripe about
     their Checkout Session and expire or confirm them. Webhooks can be lost."""
     cutoff = timezone.now() - settings.DONATION_PENDING_RECHECK_AFTER
-    stale = Donation.objects.filter(
-        status=Donation.Status.PENDING, created_at__lte=cutoff, checkout_session_id__isnull=False
-    ).values_list("pk", "checkout_session_id")[:limit]
+    stale = (
+        Donation.objects.filter(status=Donation.Status.PENDING, created_at__lte=cutoff)
+        .order_by("created_at")  # oldest first: a backlog of open sessions cannot starve them
+        .values_list("pk", "checkout_session_id")[:limit]
+    )
     seen = 0
     changed = 0
     for donation_id, session_id in stale:
         seen += 1
+        if not session_id:
+            # The start was interrupted before Stripe had a session: no one can pay it.
+            if lifecycle.donation_fail(
+                donation_id=donation_id,
+                reason="no Checkout Session was created (the start was interrupted)",
+                event_id="recheck",
+            ):
+                changed += 1
+            continue
         try:
             session = gateway.object_retrieve(
                 "checkout.session",

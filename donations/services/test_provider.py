@@ -105,7 +105,11 @@ def checkout_session_create(*, params: dict[str, Any]) -> dict[str, Any]:
 
 
 def session_get(session_id: str) -> dict[str, Any]:
-    return _get(session_id)
+    """A Checkout Session; UnknownObject for any other id (a charge, a balance transaction)."""
+    session = _get(session_id)
+    if session.get("object") != "checkout.session":
+        raise UnknownObject(session_id)
+    return session
 
 
 def _settle(charge_id: str, amount: int, currency: str) -> dict[str, Any]:

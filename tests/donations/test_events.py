@@ -20,6 +20,7 @@ from djmoney.money import Money
 
 from donations import tasks
 from donations.models import Donation, TransitionLog, WebhookEvent
+from donations.services import lifecycle, receipts, reconcile
 from tests.donations.event_helpers import (
     Webhooks,
     applied_actions,
@@ -208,6 +209,25 @@ def test_dispute_opened_then_won_restores_the_gift(
     ] == [(S.SUCCEEDED, S.DISPUTED), (S.DISPUTED, S.SUCCEEDED)]
 
 
+def test_an_older_view_of_a_closed_dispute_applied_late_changes_nothing(
+    hooks: Webhooks, project: Any, fake_stripe: Any
+) -> None:
+    """Two workers: one fetched the dispute while it was open and is slow to apply it; the
+    other applies the close first. Stripe never reopens a closed dispute, so the late,
+    older view is a recorded no-op and the gift stays counted."""
+    d, charge_id = _succeeded_gift(hooks, project, fake_stripe)
+    opened = fake_stripe.dispute(charge_id, "needs_response")
+    won = fake_stripe.update(opened["id"], status="won")
+    hooks.deliver("charge.dispute.closed", won)
+    lifecycle.donation_dispute_sync(donation_id=d.pk, dispute=opened, event_id="evt_slow")
+
+    d = fresh(d)
+    assert (d.status, d.dispute_status) == (S.SUCCEEDED, "won")
+    assert totals(project).raised.amount == Decimal("50.00")
+    late = TransitionLog.objects.get(donation=d, event_id="evt_slow")
+    assert not late.applied and "already closed" in late.note
+
+
 def test_dispute_opened_then_lost_takes_the_gift_out_of_the_totals(
     hooks: Webhooks, project: Any, fake_stripe: Any
 ) -> None:
@@ -326,6 +346,10 @@ def test_amount_mismatch_is_flagged_for_finance_and_counts_what_stripe_charged(
     assert TransitionLog.objects.filter(donation=odd, note__contains="Stripe charged").exists()
     assert (normal.needs_review, normal.review_reason) == (False, "")
     assert raised(project) == Decimal("65.00")
+    # The receipt states what was charged, not what was asked for.
+    receipts.receipt_send(donation_id=odd.pk)  # a no-op if the task already sent it
+    (receipt,) = [m for m in mail.outbox if m.to == [odd.donor_email]]
+    assert "Amount: $40" in receipt.body and "Amount: $50" not in receipt.body
 
     # Finance finds it with the admin's "needs review" filter.
     user = User.objects.create_user("finance", password="a-finance-pass-5521", is_staff=True)
@@ -495,6 +519,31 @@ def test_pending_recheck_expires_or_confirms_stale_gifts_from_their_session(
     assert [m.to for m in mail.outbox] == [[paid.donor_email]]
     fetched = {r["path"].rsplit("/", 1)[1] for r in requests_to(fake_stripe, "/v1/checkout/")}
     assert recent.checkout_session_id not in fetched
+
+
+def test_pending_recheck_takes_the_oldest_first_and_fails_gifts_without_a_session(
+    hooks: Webhooks, project: Any, fake_stripe: Any
+) -> None:
+    """A backlog of newer open sessions cannot hide an old one; a gift whose start was
+    interrupted before Stripe made a session can never be paid and is closed."""
+    oldest = gift_start(project, "10")
+    newer = [gift_start(project, "20") for _ in range(3)]
+    orphan = Donation.objects.create(
+        project=project, amount=_usd("15"), donor_name="Cut Off", donor_email="cut@example.org"
+    )
+    fake_stripe.update(oldest.checkout_session_id, status="expired")
+    now = timezone.now() - django_settings.DONATION_PENDING_RECHECK_AFTER
+    for age, d in enumerate([orphan, oldest, *newer]):
+        Donation.objects.filter(pk=d.pk).update(created_at=now - timedelta(hours=10 - age))
+
+    with hooks.capture(execute=True):
+        first = reconcile.pending_recheck(limit=2)
+
+    assert first == {"checked": 2, "changed": 2}
+    assert fresh(orphan).status == S.FAILED
+    assert fresh(oldest).status == S.EXPIRED
+    assert {fresh(d).status for d in newer} == {S.PENDING}
+    assert TransitionLog.objects.get(donation=orphan, applied=True).event_id == "recheck"
 
 
 def test_failed_events_report_lists_events_stripe_could_not_deliver(

@@ -267,3 +267,85 @@ def test_only_finance_may_create_pools(project: Any) -> None:
     assert pool.cap == Money(100, "USD")
     changelist = finance.get("/admin/donations/matchingpool/").content.decode()
     assert "Gifts matched" in changelist and "Remaining" in changelist
+
+
+def test_refund_heard_of_with_the_success_matches_as_if_it_came_after(project: Any) -> None:
+    """Events arrive in any order: a charge that is already half refunded when we first
+    hear of it gets the same match as a gift refunded after it was matched, and replays
+    change nothing."""
+    pool = pool_open(project, cap="1000")
+    late, in_order = gift(project, "100"), gift(project, "100")
+    refund(late, Decimal("50"))  # first event already shows the refund
+    succeed(in_order)
+    refund(in_order, Decimal("50"))
+    assert live_match(late) == live_match(in_order) == 50
+    refund(late, Decimal("50"))  # replay
+    succeed(late)  # the late checkout.session.completed: Stripe still reports the refund
+    assert live_match(late) == 50
+    pool.refresh_from_db()
+    assert pool.allocated == ledger_sum(pool) == 100
+    assert totals(project).matched.amount == 100
+    assert totals(project).raised.amount == 100
+
+
+def test_gift_that_found_the_pool_dry_is_not_matched_when_money_returns(project: Any) -> None:
+    pool = pool_open(project, cap="10")
+    first, second = gift(project, "10"), gift(project, "40")
+    succeed(first)
+    succeed(second)
+    assert (live_match(first), live_match(second)) == (10, 0)
+    refund(first, Decimal("10"))  # the match goes back to the pool...
+    refund(second, Decimal("5"))  # ...and a later event on the unmatched gift does not take it
+    succeed(second)
+    assert live_match(second) == 0
+    pool.refresh_from_db()
+    assert pool.allocated == ledger_sum(pool) == 0
+    assert totals(project).matched.amount == 0
+
+
+def test_a_stale_copy_of_a_pool_saved_later_keeps_the_matches_made_since(project: Any) -> None:
+    """The admin (or a script) saving a pool it loaded before a gift was matched must not
+    write the old running total back: that would let the pool give past its cap."""
+    pool = pool_open(project, cap="100")
+    stale = MatchingPool.objects.get(pk=pool.pk)
+    succeed(gift(project, "60"))
+    stale.sponsor_name = "Renamed"
+    stale.save()
+    pool.refresh_from_db()
+    assert pool.sponsor_name == "Renamed"
+    assert pool.allocated == ledger_sum(pool) == 60
+    second = gift(project, "100")
+    succeed(second)
+    assert live_match(second) == 40  # only what is left of the cap
+    pool.refresh_from_db()
+    assert pool.allocated == ledger_sum(pool) == 100
+
+
+def test_finance_cannot_lower_a_cap_below_what_is_matched(project: Any) -> None:
+    pool = pool_open(project, cap="100")
+    succeed(gift(project, "60"))
+    finance = _staff("Finance")
+    url = f"/admin/donations/matchingpool/{pool.pk}/change/"
+    assert finance.get(url).status_code == 200
+    data = {
+        "sponsor_name": pool.sponsor_name,
+        "show_sponsor": "on",
+        "cap_0": "50",
+        "cap_1": "USD",
+        "ratio": "1",
+        "starts_at_0": pool.starts_at.strftime("%Y-%m-%d"),
+        "starts_at_1": pool.starts_at.strftime("%H:%M:%S"),
+        "ends_at_0": pool.ends_at.strftime("%Y-%m-%d"),
+        "ends_at_1": pool.ends_at.strftime("%H:%M:%S"),
+        "projects": [project.pk],
+        "active": "on",
+        "allocations-TOTAL_FORMS": "1",
+        "allocations-INITIAL_FORMS": "1",
+    }
+    response = finance.post(url, data)
+    assert response.status_code == 200
+    assert "60.00 is already allocated from this pool." in response.content.decode()
+    ok = finance.post(url, {**data, "cap_0": "80"})
+    assert ok.status_code == 302, ok.content.decode()[:2000]
+    pool.refresh_from_db()
+    assert pool.cap == Money(80, "USD") and pool.allocated == ledger_sum(pool) == 60

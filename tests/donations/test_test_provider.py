@@ -229,6 +229,21 @@ def test_unknown_test_checkout_is_not_found(client: Client, db: None, no_keys: N
     assert client.get("/donations/test-checkout/cs_test_nope/").status_code == 404
 
 
+def test_test_checkout_for_an_id_that_is_not_a_session_is_not_found(
+    visitor: Client, project: Project, no_keys: None, django_capture_on_commit_callbacks: Any
+) -> None:
+    """Charge and balance-transaction ids live in the same store as sessions: the checkout
+    page answers 404 for them, on GET and POST, never a 500."""
+    donation, url = give(visitor, project)
+    press(visitor, url, "succeed", django_capture_on_commit_callbacks)
+    donation.refresh_from_db()
+    for object_id in (donation.charge_id, donation.balance_transaction_id):
+        assert object_id and TestProviderObject.objects.filter(object_id=object_id).exists()
+        page = f"/donations/test-checkout/{object_id}/"
+        assert visitor.get(page).status_code == 404
+        assert Client().post(page, {"outcome": "succeed"}).status_code == 404  # no CSRF check
+
+
 # --- load_demo --funded ---------------------------------------------------------------------
 
 
