@@ -20,12 +20,17 @@ from django.urls import reverse
 from djmoney.money import Money
 
 from donations.models import TestProviderObject
-from donations.money import from_minor, to_minor
+from donations.money import from_minor, quantum, to_minor
 from donations.services.gateway import API_VERSION, webhook_sign
 
-# Settlement currency of the pretend Stripe account, and pretend rates into it.
-SETTLEMENT_CURRENCY = "USD"
-DEMO_RATES = {"EUR": Decimal("1.08"), "GBP": Decimal("1.27"), "JPY": Decimal("0.0067")}
+# Pretend rates, in US dollars per unit; the pretend account settles in
+# DONATION_SETTLEMENT_CURRENCY, as the real one is configured to.
+DEMO_USD_PER_UNIT = {
+    "USD": Decimal(1),
+    "EUR": Decimal("1.08"),
+    "GBP": Decimal("1.27"),
+    "JPY": Decimal("0.0067"),
+}
 
 
 class UnknownObject(Exception):
@@ -114,17 +119,22 @@ def session_get(session_id: str) -> dict[str, Any]:
 
 def _settle(charge_id: str, amount: int, currency: str) -> dict[str, Any]:
     """A balance transaction in the account's currency, with a fee like Stripe's."""
+    settles_in = settings.DONATION_SETTLEMENT_CURRENCY
     presented = from_minor(amount, currency)
-    rate = DEMO_RATES.get(currency.upper()) if currency.upper() != SETTLEMENT_CURRENCY else None
-    gross_major = presented.amount * (rate or Decimal(1))
-    gross = to_minor(Money(gross_major.quantize(Decimal("0.01")), SETTLEMENT_CURRENCY))
+    rate = None
+    if currency.upper() != settles_in:
+        rate = (DEMO_USD_PER_UNIT[currency.upper()] / DEMO_USD_PER_UNIT[settles_in]).quantize(
+            Decimal("0.000001")
+        )
+    settled = Money(presented.amount * (rate or Decimal(1)), settles_in)
+    gross = to_minor(Money(settled.amount.quantize(quantum(settles_in)), settles_in))
     fee = int((Decimal(gross) * Decimal("0.029")).quantize(Decimal(1))) + 30
     return _put(
         {
             "id": _new_id("txn"),
             "object": "balance_transaction",
             "amount": gross,
-            "currency": SETTLEMENT_CURRENCY.lower(),
+            "currency": settles_in.lower(),
             "fee": fee,
             "net": gross - fee,
             "exchange_rate": float(rate) if rate else None,

@@ -132,6 +132,21 @@ def test_succeed_goes_through_the_signed_webhook_to_the_totals(
     assert len(mail.outbox) == 1
 
 
+
+def test_a_gift_in_another_currency_settles_at_the_pretend_rate(
+    visitor: Client, project: Project, no_keys: None, django_capture_on_commit_callbacks: Any
+) -> None:
+    """EUR 50 to a USD project: the pretend account settles in USD at 1.08, as Stripe's
+    balance transaction would, and the thermometer counts the settled dollars."""
+    donation, url = give(visitor, project, currency="EUR")
+    press(visitor, url, "succeed", django_capture_on_commit_callbacks)
+    donation.refresh_from_db()
+    assert donation.status == Donation.Status.SUCCEEDED
+    assert donation.charged == Money(50, "EUR")
+    assert donation.settled == Money(54, "USD")
+    assert donation.exchange_rate == Decimal("1.08")
+    assert FundingTotals.objects.get(project=project).raised == Money(54, "USD")
+
 def test_monthly_succeed_records_the_first_instalment(
     visitor: Client, project: Project, no_keys: None, django_capture_on_commit_callbacks: Any
 ) -> None:
