@@ -18,6 +18,41 @@ def currency_choices() -> list[tuple[str, str]]:
     return [(c, c) for c in settings.DONATION_CURRENCIES]
 
 
+def offered_currencies(project_currency: str) -> list[str]:
+    """The currencies a gift to a project in `project_currency` can be made in: only those
+    it can be counted in (lifecycle.contribution counts a gift charged in the project's
+    currency, or settled in it). The project's own currency always; the other allowed
+    currencies only when the project is in the currency the Stripe account settles in, so
+    that Stripe's balance transaction converts them into the project's currency."""
+    offered = [project_currency]
+    if project_currency == settings.DONATION_SETTLEMENT_CURRENCY:
+        offered += [c for c in settings.DONATION_CURRENCIES if c != project_currency]
+    return offered
+
+
+def currency_limits(currency: str) -> tuple[Decimal, Decimal]:
+    """The smallest and largest online gift in a currency, in major units."""
+    low, high = settings.DONATION_LIMITS.get(currency, (Decimal(1), Decimal(100000)))
+    return Decimal(low), Decimal(high)
+
+
+def currency_presets(currency: str) -> list[Decimal]:
+    """The suggested amounts for a currency (DONATION_PRESETS), leaving out any a gift in
+    that currency could not be (outside its limits or finer than its smallest unit)."""
+    low, high = currency_limits(currency)
+    unit = Decimal(1).scaleb(-currency_exponent(currency))
+    return [
+        Decimal(a)
+        for a in settings.DONATION_PRESETS.get(currency, [])
+        if low <= Decimal(a) <= high and Decimal(a) == Decimal(a).quantize(unit)
+    ]
+
+
+def preset_value(amount: Decimal) -> str:
+    """A preset as the form posts it: "50", "3000" (never "3E+3" or "50.00")."""
+    return f"{Decimal(amount).normalize():f}"
+
+
 # The model's EmailField column is 254 characters; forms.EmailField would allow 320.
 EMAIL_MAX_LENGTH = 254
 
@@ -32,6 +67,28 @@ class TextareaField(forms.CharField):
         return str(super().to_python(value))
 
 
+class CurrencyField(forms.ChoiceField):
+    """A choice of the project's offered currencies. A currency the platform takes but that
+    this project cannot count gets its own explanation rather than "not a valid choice"."""
+
+    project_currency = ""
+
+    def validate(self, value: Any) -> None:
+        if (
+            value
+            and value in settings.DONATION_CURRENCIES
+            and not self.valid_value(value)
+            and self.project_currency
+        ):
+            raise forms.ValidationError(
+                "Gifts to this project can only be made in %(project)s: a gift in %(value)s "
+                "could not be counted towards its goal.",
+                code="currency_not_offered",
+                params={"project": self.project_currency, "value": value},
+            )
+        super().validate(value)
+
+
 class DonateForm(forms.Form):
     """The donor's gift. Validates everything before any row or Checkout Session exists."""
 
@@ -42,7 +99,7 @@ class DonateForm(forms.Form):
         label="Other amount",
         widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
     )
-    currency = forms.ChoiceField(choices=currency_choices)
+    currency = CurrencyField(choices=currency_choices)
     frequency = forms.ChoiceField(
         choices=Donation.Frequency.choices,
         initial=Donation.Frequency.ONE_TIME,
@@ -72,10 +129,32 @@ class DonateForm(forms.Form):
     website = forms.CharField(required=False, label="Leave this empty")
 
     def __init__(self, *args: Any, currency: str = "USD", **kwargs: Any) -> None:
+        """`currency` is the project's currency: the form offers only the currencies a gift
+        to the project can be counted in (offered_currencies) and their presets."""
         kwargs.setdefault("initial", {}).setdefault("currency", currency)
         super().__init__(*args, **kwargs)
-        presets = [(str(a), str(a)) for a in settings.DONATION_SUGGESTED_AMOUNTS]
-        self.fields["preset"].choices = [*presets, ("other", "Other")]  # type: ignore[attr-defined]
+        self.project_currency = currency
+        self.offered_currencies = offered_currencies(currency)
+        field = self.fields["currency"]
+        assert isinstance(field, CurrencyField)
+        field.choices = [(c, c) for c in self.offered_currencies]
+        field.project_currency = currency
+        # Any offered currency's preset is a valid choice here; clean() checks that it is
+        # one of the chosen currency's.
+        values = dict.fromkeys(
+            preset_value(a) for c in self.offered_currencies for a in currency_presets(c)
+        )
+        self.fields["preset"].choices = [  # type: ignore[attr-defined]
+            *((v, v) for v in values),
+            ("other", "Other"),
+        ]
+
+    @property
+    def shown_currency(self) -> str:
+        """The currency the form shows its presets in: the donor's choice when it is one of
+        the offered currencies (a re-shown form), else the project's."""
+        value = self["currency"].value()
+        return value if value in self.offered_currencies else self.project_currency
 
     def clean_website(self) -> str:
         if self.cleaned_data.get("website"):
@@ -96,6 +175,14 @@ class DonateForm(forms.Form):
         raw = (data.get("custom_amount") or "").strip()
         preset = data.get("preset") or ""
         if preset and preset != "other" and not raw:
+            if currency and preset not in {preset_value(a) for a in currency_presets(currency)}:
+                # A preset shown for another currency (the donor changed the currency
+                # without JavaScript): its amount means something else in this one.
+                self.add_error(
+                    "custom_amount",
+                    f"Choose one of the suggested {currency} amounts or enter your own.",
+                )
+                return data
             raw = preset
         if not raw:
             self.add_error("custom_amount", "Choose an amount or enter your own.")
@@ -119,7 +206,7 @@ class DonateForm(forms.Form):
                     else f"{currency} amounts are whole numbers.",
                 )
                 return data
-            low, high = settings.DONATION_LIMITS.get(currency, (Decimal(1), Decimal(100000)))
+            low, high = currency_limits(currency)
             if amount < low:
                 self.add_error("custom_amount", f"The smallest gift is {low} {currency}.")
             elif amount > high:

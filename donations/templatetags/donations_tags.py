@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+import json
+from decimal import Decimal
 from typing import Any
 
 from django import template
 from django.conf import settings
 
-from donations.forms import DonateForm
+from donations.forms import DonateForm, currency_presets, preset_value
+from donations.money import currency_exponent
 from donations.selectors import match_offer, recent_supporters
 from projects.selectors import project_funding
 
@@ -20,18 +23,39 @@ def donate_form(context: template.Context) -> dict[str, Any]:
         project.after_goal == project.AfterGoal.CLOSE_FORM and funding.is_funded
     )
     offer = context.get("match_offer", None)
-    suggested = [
-        (amount, acres, amount + offer.match_for(amount) if offer else None)
-        for amount, acres in context.get("suggested") or []
-    ]
+    form = context.get("donate_form") or DonateForm(currency=project.currency)
+    shown = form.shown_currency
+    # Presets per offered currency. Acres and "becomes" only in the project's currency: in
+    # another one they depend on the rate Stripe settles the gift at.
+    preset_sets = []
+    for currency in form.offered_currencies:
+        rows = []
+        for amount in currency_presets(currency):
+            same = currency == project.currency
+            acres = project.acres_for(amount) if same else None
+            becomes = amount + offer.match_for(amount) if offer and same else None
+            rows.append((preset_value(amount), amount, acres, becomes))
+        preset_sets.append((currency, rows))
+    fixed = settings.DONATION_FEE_FIXED
+    js_currencies = {
+        c: {
+            "fee_fixed": str(fixed.get(c, Decimal(0))),
+            "digits": currency_exponent(c),
+            "presets": [preset_value(a) for a in currency_presets(c)],
+        }
+        for c in form.offered_currencies
+    }
     return {
         "project": project,
-        "form": context.get("donate_form") or DonateForm(currency=project.currency),
-        "suggested": suggested,
+        "form": form,
+        "preset_sets": preset_sets,
+        "shown_currency": shown,
+        "offered_currencies": form.offered_currencies,
         "offer": offer,
         "closed": closed,
         "fee_percent": settings.DONATION_FEE_PERCENT,
-        "fee_fixed": settings.DONATION_FEE_FIXED.get(project.currency, 0),
+        "fee_fixed": fixed.get(shown, Decimal(0)),
+        "js_currencies": json.dumps(js_currencies, separators=(",", ":")),
         "csrf_token": context.get("csrf_token"),
         "request": context.get("request"),
         "TEST_PAYMENTS": context.get("TEST_PAYMENTS"),

@@ -132,7 +132,6 @@ def test_succeed_goes_through_the_signed_webhook_to_the_totals(
     assert len(mail.outbox) == 1
 
 
-
 def test_a_gift_in_another_currency_settles_at_the_pretend_rate(
     visitor: Client, project: Project, no_keys: None, django_capture_on_commit_callbacks: Any
 ) -> None:
@@ -146,6 +145,7 @@ def test_a_gift_in_another_currency_settles_at_the_pretend_rate(
     assert donation.settled == Money(54, "USD")
     assert donation.exchange_rate == Decimal("1.08")
     assert FundingTotals.objects.get(project=project).raised == Money(54, "USD")
+
 
 def test_monthly_succeed_records_the_first_instalment(
     visitor: Client, project: Project, no_keys: None, django_capture_on_commit_callbacks: Any
