@@ -3,10 +3,12 @@ from django.db.models import F
 
 
 def backfill(apps, schema_editor):  # type: ignore[no-untyped-def]
-    """Gifts that already counted have had their pools consulted: never match them later."""
+    """Every gift that has succeeded had its pools consulted (whatever it is now: disputed,
+    refunded), unless its value was still unknown (a foreign-currency gift Stripe has not
+    settled yet): never match them later."""
     Donation = apps.get_model("donations", "Donation")
     Donation.objects.filter(
-        succeeded_at__isnull=False, counted__gt=0, match_decided_at__isnull=True
+        succeeded_at__isnull=False, counted_provisional=False, match_decided_at__isnull=True
     ).update(match_decided_at=F("succeeded_at"))
 
 

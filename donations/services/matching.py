@@ -23,10 +23,14 @@ CENT = Decimal("0.01")
 MATCHABLE = {Donation.Status.SUCCEEDED, Donation.Status.PARTIALLY_REFUNDED}
 
 
-def _eligible(d: Donation) -> bool:
-    if d.parent_id is not None and not settings.DONATION_MATCH_EVERY_INSTALMENT:
-        return False  # monthly plans: only the first gift, unless configured otherwise
+def _countable(d: Donation) -> bool:
+    """The gift counts towards its project now: the moment its match is decided."""
     return d.status in MATCHABLE and d.counted > 0 and d.succeeded_at is not None
+
+
+def _instalment_matched(d: Donation) -> bool:
+    """Monthly plans: only the first gift is matched, unless configured otherwise."""
+    return d.parent_id is None or settings.DONATION_MATCH_EVERY_INSTALMENT
 
 
 def _target_share(d: Donation) -> Decimal:
@@ -84,9 +88,11 @@ def match_sync(*, donation: Donation) -> Decimal:
     rows = list(MatchAllocation.objects.filter(donation=d).values_list("pool_id", "kind", "amount"))
     change = Decimal(0)
     if not any(kind == MatchAllocation.Kind.ALLOCATE for _, kind, _ in rows):
-        if d.match_decided_at is not None or not _eligible(d):
+        if d.match_decided_at is not None or not _countable(d):
             return Decimal(0)
         d.match_decided_at = timezone.now()  # saved by the caller with the donation
+        if not _instalment_matched(d):
+            return Decimal(0)  # decided too: turning the setting on later does not reach back
         given = _allocate(d)
         change = sum(given.values(), Decimal(0))
         if not given or _target_share(d) == 1:

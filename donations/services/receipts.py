@@ -49,7 +49,8 @@ def receipt_send(*, donation_id: UUID | str) -> bool:
             "matches": donation_matches(d),
         }
         _send("receipt", f"Thank you for your gift to {d.project.title}", d.donor_email, context)
-        Donation.objects.filter(pk=d.pk).update(receipt_sent_at=timezone.now())
+        now = timezone.now()
+        Donation.objects.filter(pk=d.pk).update(receipt_sent_at=now, updated_at=now)
         logger.info("Receipt sent for donation %s", d.pk)
         return True
 
@@ -77,7 +78,8 @@ def tribute_notice_send(*, donation_id: UUID | str) -> bool:
         kind = "in memory of" if d.tribute_type == Donation.Tribute.MEMORY else "in honour of"
         subject = f"A gift to protect {d.project.title}, {kind} {d.tribute_name}"
         _send("tribute", subject, d.tribute_notify_email, context)
-        Donation.objects.filter(pk=d.pk).update(tribute_notified_at=timezone.now())
+        now = timezone.now()
+        Donation.objects.filter(pk=d.pk).update(tribute_notified_at=now, updated_at=now)
         return True
 
 
@@ -112,8 +114,12 @@ def receipts_unsent(
 
 def _claimed(email: str, donation_id: UUID | str) -> Donation | None:
     """The donation, read after taking this gift's lock for this email (held to commit)."""
-    advisory_xact_lock("email", email, donation_id)
-    return Donation.objects.select_related("project").filter(pk=donation_id).first()
+    try:
+        pk = UUID(str(donation_id))  # one lock per gift, however the id was written
+    except ValueError:
+        return None
+    advisory_xact_lock("email", email, pk)
+    return Donation.objects.select_related("project").filter(pk=pk).first()
 
 
 def _send(template: str, subject: str, to: str, context: dict[str, Any]) -> None:

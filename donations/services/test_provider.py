@@ -123,9 +123,10 @@ def _settle(charge_id: str, amount: int, currency: str) -> dict[str, Any]:
     presented = from_minor(amount, currency)
     rate = None
     if currency.upper() != settles_in:
-        rate = (DEMO_USD_PER_UNIT[currency.upper()] / DEMO_USD_PER_UNIT[settles_in]).quantize(
-            Decimal("0.000001")
-        )
+        one = Decimal(1)  # a currency without a pretend rate settles one to one
+        rate = (
+            DEMO_USD_PER_UNIT.get(currency.upper(), one) / DEMO_USD_PER_UNIT.get(settles_in, one)
+        ).quantize(Decimal("0.000001"))
     settled = Money(presented.amount * (rate or Decimal(1)), settles_in)
     gross = to_minor(Money(settled.amount.quantize(quantum(settles_in)), settles_in))
     fee = int((Decimal(gross) * Decimal("0.029")).quantize(Decimal(1))) + 30

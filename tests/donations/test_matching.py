@@ -1,17 +1,19 @@
 from __future__ import annotations
 
+import importlib
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.apps import apps as django_apps
 from django.contrib.auth.models import Group, User
 from django.db import IntegrityError, transaction
 from django.test import Client
 from django.utils import timezone
 from djmoney.money import Money
 
-from donations.models import MatchAllocation, MatchingPool
+from donations.models import Donation, MatchAllocation, MatchingPool
 from projects.models import FundingTotals
 from tests.donations.matching_helpers import (
     dispute,
@@ -24,6 +26,10 @@ from tests.donations.matching_helpers import (
 )
 
 pytestmark = pytest.mark.django_db
+
+
+def fresh_donation(d: Donation) -> Donation:
+    return Donation.objects.get(pk=d.pk)
 
 
 def totals(project: Any) -> FundingTotals:
@@ -165,6 +171,58 @@ def test_monthly_instalments_follow_the_setting(project: Any, settings: Any, eve
     succeed(instalment)
     assert live_match(plan) == 25
     assert live_match(instalment) == (25 if every else 0)
+
+
+def test_an_instalment_left_unmatched_stays_so_when_the_setting_changes(
+    project: Any, settings: Any
+) -> None:
+    settings.DONATION_MATCH_EVERY_INSTALMENT = False
+    pool_open(project, cap="1000")
+    plan = gift(project, "20", frequency="monthly")
+    succeed(plan)
+    instalment = gift(project, "20", frequency="monthly", parent=plan)
+    succeed(instalment)
+    assert live_match(instalment) == 0
+    settings.DONATION_MATCH_EVERY_INSTALMENT = True  # applies to instalments from now on
+    refund(instalment, Decimal("5"))
+    assert live_match(instalment) == 0
+    later = gift(project, "20", frequency="monthly", parent=plan)
+    succeed(later)
+    assert live_match(later) == 20
+
+
+def test_migration_marks_every_succeeded_gift_as_decided(project: Any) -> None:
+    """Gifts from before match_decided_at existed: the backfill marks those whose pools were
+    consulted, including one that found the pool dry and is now in an open dispute, so a
+    won dispute after the upgrade cannot take money that came back to the pool."""
+    backfill = importlib.import_module("donations.migrations.0007_match_decided_at").backfill
+    pool = pool_open(project, cap="10")
+    first, dry = gift(project, "10"), gift(project, "40")
+    succeed(first)
+    succeed(dry)
+    dispute(dry, "needs_response")
+    foreign = Donation.objects.create(
+        project=project,
+        amount=Money(30, "EUR"),
+        fee_covered=Money(0, "EUR"),
+        donor_name="Abroad",
+        donor_email="abroad@example.org",
+    )
+    succeed(foreign)  # no settlement yet: provisional, its pools not consulted
+    pending = gift(project, "5")
+    Donation.objects.update(match_decided_at=None)  # as before the migration
+    backfill(django_apps, None)
+    decided = set(
+        Donation.objects.filter(match_decided_at__isnull=False).values_list("pk", flat=True)
+    )
+    assert decided == {first.pk, dry.pk}
+    assert not fresh_donation(foreign).counted and fresh_donation(foreign).counted_provisional
+    refund(first, Decimal("10"))
+    dispute(dry, "won")
+    assert live_match(dry) == 0
+    pool.refresh_from_db()
+    assert pool.allocated == ledger_sum(pool) == 0
+    assert pending.pk not in decided
 
 
 def test_page_shows_banner_doubled_amounts_and_matched_share(client: Client, project: Any) -> None:
