@@ -251,7 +251,6 @@ DONATION_LIMITS = {
     "GBP": (Decimal("1"), Decimal("100000")),
     "JPY": (Decimal("100"), Decimal("15000000")),
 }
-DONATION_SUGGESTED_AMOUNTS = [Decimal("25"), Decimal("50"), Decimal("100"), Decimal("250")]
 # Per-currency preset buttons on the donate form, in major units (each within DONATION_LIMITS).
 DONATION_PRESETS = {
     "USD": [Decimal("25"), Decimal("50"), Decimal("100"), Decimal("250")],

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from djmoney.money import Money
@@ -38,7 +37,6 @@ def project_detail_context(request: HttpRequest, project: Project) -> dict[str, 
     return {
         "project": project,
         "funding": project_funding(project),
-        "suggested": [(a, project.acres_for(a)) for a in settings.DONATION_SUGGESTED_AMOUNTS],
         **_calculator(request, project),
     }
 
