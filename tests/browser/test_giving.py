@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from django.urls import reverse
+from djmoney.money import Money
 from playwright.sync_api import expect
 
 from donations.models import Donation, MatchingPool
@@ -182,3 +183,39 @@ def test_donation_failed(live_server: Any, demo: Any, new_page: Any, shot: Any) 
     expect(page.get_by_test_id("match-remaining")).to_have_text("$50,000 of matching funds remain.")
     expect(page.get_by_role("button", name="Donate")).to_be_visible()
     assert page.js_errors == []
+
+
+def test_changing_currency_swaps_presets_fee_and_match_text(
+    live_server: Any, demo: Any, new_page: Any, shot: Any
+) -> None:
+    """The seed project is in USD, the settlement currency, so every currency is offered:
+    the presets, the fee the donor may cover and the match text follow the chosen one."""
+    page = new_page(DESKTOP)
+    page.goto(f"{live_server.url}/projects/{SEED_SLUG}/")
+    form = page.locator("form.donate-form")
+    live = page.locator("#match-live")
+    fee = page.get_by_test_id("fee-note")
+    expect(live).to_have_text("Your $50 becomes $100 with the match.")
+
+    page.select_option("#id_currency", "JPY")
+    presets = form.locator("label.preset")
+    expect(presets.nth(1)).to_contain_text("JPY 5,000")
+    expect(presets.nth(1)).to_contain_text("acres depend on Stripe's exchange rate")
+    expect(form.get_by_test_id("becomes")).to_have_count(0)  # no doubled yen figure
+    expect(live).to_have_text(
+        "Matched 2X at the rate Stripe settles it (up to $50,000 of match left)."
+    )
+    expect(fee).to_contain_text("¥")
+    shot(page, "currency-jpy")
+
+    page.select_option("#id_currency", "USD")
+    expect(presets.nth(1)).to_contain_text("USD 50")
+    expect(presets.nth(1)).to_contain_text("protects 47 acres")
+    expect(live).to_have_text("Your $50 becomes $100 with the match.")
+    expect(fee).to_contain_text("$")
+
+    page.select_option("#id_currency", "JPY")
+    _give(page, name="Kenji Sato", email="kenji@example.org", preset="10000")
+    _on_test_checkout(page, "¥10,000")
+    gift = Donation.objects.get(donor_email="kenji@example.org")
+    assert gift.amount == Money(10000, "JPY") and gift.status == Donation.Status.PENDING
