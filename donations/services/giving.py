@@ -20,12 +20,17 @@ from projects.models import Project
 logger = logging.getLogger(__name__)
 
 
+def fee_fixed(currency: str) -> Decimal:
+    """Stripe's fixed fee per charge in a currency (DONATION_FEE_FIXED), in major units."""
+    return Decimal(settings.DONATION_FEE_FIXED.get(currency, Decimal(0)))
+
+
 def fee_to_cover(amount: Money) -> Money:
     """The fee that, added to the gift, leaves the whole gift after Stripe's percentage and
     fixed fee: (gift + fixed) / (1 - pct) - gift, rounded up to the currency's unit."""
     currency = str(amount.currency)
     pct = settings.DONATION_FEE_PERCENT / Decimal(100)
-    fixed = settings.DONATION_FEE_FIXED.get(currency, Decimal(0))
+    fixed = fee_fixed(currency)
     gross = (Decimal(amount.amount) + fixed) / (Decimal(1) - pct)
     return Money(round_up(gross - Decimal(amount.amount), currency), currency)
 

@@ -50,7 +50,9 @@ def receipt_send(*, donation_id: UUID | str) -> bool:
         }
         _send("receipt", f"Thank you for your gift to {d.project.title}", d.donor_email, context)
         now = timezone.now()
-        Donation.objects.filter(pk=d.pk).update(receipt_sent_at=now, updated_at=now)
+        Donation.objects.filter(pk=d.pk, receipt_sent_at__isnull=True).update(
+            receipt_sent_at=now, updated_at=now
+        )
         logger.info("Receipt sent for donation %s", d.pk)
         return True
 
@@ -79,7 +81,9 @@ def tribute_notice_send(*, donation_id: UUID | str) -> bool:
         subject = f"A gift to protect {d.project.title}, {kind} {d.tribute_name}"
         _send("tribute", subject, d.tribute_notify_email, context)
         now = timezone.now()
-        Donation.objects.filter(pk=d.pk).update(tribute_notified_at=now, updated_at=now)
+        Donation.objects.filter(pk=d.pk, tribute_notified_at__isnull=True).update(
+            tribute_notified_at=now, updated_at=now
+        )
         return True
 
 

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import json
-from decimal import Decimal
 from typing import Any
 
 from django import template
@@ -10,6 +9,7 @@ from django.conf import settings
 from donations.forms import DonateForm, currency_presets, preset_value
 from donations.money import currency_exponent
 from donations.selectors import match_offer, recent_supporters
+from donations.services.giving import fee_fixed
 from projects.selectors import project_funding
 
 register = template.Library()
@@ -36,10 +36,9 @@ def donate_form(context: template.Context) -> dict[str, Any]:
             becomes = amount + offer.match_for(amount) if offer and same else None
             rows.append((preset_value(amount), amount, acres, becomes))
         preset_sets.append((currency, rows))
-    fixed = settings.DONATION_FEE_FIXED
     js_currencies = {
         c: {
-            "fee_fixed": str(fixed.get(c, Decimal(0))),
+            "fee_fixed": str(fee_fixed(c)),
             "digits": currency_exponent(c),
             "presets": [preset_value(a) for a in currency_presets(c)],
         }
@@ -54,7 +53,7 @@ def donate_form(context: template.Context) -> dict[str, Any]:
         "offer": offer,
         "closed": closed,
         "fee_percent": settings.DONATION_FEE_PERCENT,
-        "fee_fixed": fixed.get(shown, Decimal(0)),
+        "fee_fixed": fee_fixed(shown),
         "js_currencies": json.dumps(js_currencies, separators=(",", ":")),
         "csrf_token": context.get("csrf_token"),
         "request": context.get("request"),
