@@ -6,7 +6,7 @@ PORT ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/campaign
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: demo test install install-dev lint typecheck services bench lock clean
+.PHONY: demo test install install-dev install-node lint typecheck services bench lock clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required (PYTHON=$(PYTHON))")'
@@ -23,6 +23,14 @@ $(VENV)/.installed-dev: requirements-dev.lock | $(BIN)/python
 
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
+
+# The browser tests' own tools from the npm registry (axe-core, injected into the page under
+# test; never served to visitors). Pinned by package-lock.json.
+node_modules/.installed: package.json package-lock.json
+	@command -v npm >/dev/null || { echo "npm is missing: apt-get install nodejs npm (see .ci/run)"; exit 1; }
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+install-node: node_modules/.installed
 
 # The demo ignores DATABASE_URL/REDIS_URL/Stripe keys from your shell: it is the embedded defaults.
 DEMO_ENV := env -u DATABASE_URL -u REDIS_URL -u STRIPE_SECRET_KEY -u DJANGO_ENV -u CELERY_BROKER_URL SITE_URL=http://127.0.0.1:$(PORT)
@@ -43,7 +51,7 @@ lint: install-dev
 typecheck: install-dev
 	$(BIN)/mypy .
 
-test: install-dev services lint typecheck
+test: install-dev install-node services lint typecheck
 	DATABASE_URL="$${DATABASE_URL:-$(TEST_DATABASE_URL)}" REDIS_URL="$${REDIS_URL:-$(TEST_REDIS_URL)}" \
 		$(BIN)/pytest $(PYTEST_ARGS)
 
@@ -57,4 +65,4 @@ lock:
 	uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 -o requirements-dev.lock
 
 clean:
-	rm -rf $(VENV) db.sqlite3 media staticfiles .pytest_cache .mypy_cache .ruff_cache artifacts
+	rm -rf $(VENV) node_modules db.sqlite3 media staticfiles .pytest_cache .mypy_cache .ruff_cache artifacts

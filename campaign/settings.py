@@ -232,6 +232,10 @@ EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 
 # --- The organisation -----------------------------------------------------------------------
 ORGANISATION_NAME = env.str("ORGANISATION_NAME", default="Conservation Campaigns (demo)")
+# Shown in every page's footer and beside the donate button (donors look for it).
+ORGANISATION_REGISTRATION = env.str(
+    "ORGANISATION_REGISTRATION", default="Registered charity no. 0000000 (demo)"
+)
 ORGANISATION_TAX_STATEMENT = env.str(
     "ORGANISATION_TAX_STATEMENT",
     default=(

@@ -4,7 +4,7 @@ from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 from django.views.static import serve
 
-from campaign.views import healthz
+from campaign.views import favicon, healthz, how_gifts_are_used
 
 admin.site.site_header = "Conservation campaigns: staff"
 admin.site.site_title = "Campaign admin"
@@ -15,6 +15,8 @@ urlpatterns = [
     path("", include("donations.urls")),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
+    path("favicon.ico", favicon, name="favicon"),
+    path("how-your-gift-is-used/", how_gifts_are_used, name="how_gifts_are_used"),
 ]
 
 if settings.SERVE_MEDIA:

@@ -2,10 +2,13 @@ from __future__ import annotations
 
 import logging
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
-from django.http import HttpRequest, JsonResponse
-from django.views.decorators.cache import never_cache
+from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.cache import cache_control, never_cache
+from django.views.decorators.http import require_GET
 
 logger = logging.getLogger(__name__)
 
@@ -32,3 +35,17 @@ def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse(
         {"status": "ok" if healthy else "error", "checks": checks}, status=200 if healthy else 503
     )
+
+
+@require_GET
+@cache_control(public=True, max_age=86400)
+def favicon(request: HttpRequest) -> FileResponse:
+    """Browsers ask for /favicon.ico whatever the page says; answer it from static/."""
+    path = settings.BASE_DIR / "static" / "favicon.ico"
+    return FileResponse(path.open("rb"), content_type="image/x-icon")
+
+
+@require_GET
+def how_gifts_are_used(request: HttpRequest) -> HttpResponse:
+    """What "100% of your donation goes to conservation" means, linked from every page."""
+    return render(request, "how_gifts_are_used.html")

@@ -27,7 +27,13 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--no-first-run",
 ]
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
+ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOTS = ROOT / "artifacts" / "screenshots"
+# axe-core from the npm registry (package.json, installed by `make test` with `npm ci`),
+# injected into the page under test from this local file.
+AXE_JS = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+# WCAG 2.2 A and AA (axe's tags are cumulative by version, so every level is listed).
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
 BROWSER_WEBHOOK_SECRET = "whsec_browser_tests_secret"
 
 MOBILE = {"width": 390, "height": 844}
@@ -55,7 +61,8 @@ def new_page(browser: Any) -> Iterator[Any]:
     contexts: list[Any] = []
 
     def make(viewport: dict[str, int] | None = None) -> Any:
-        context = browser.new_context(viewport=viewport or DESKTOP, locale="en-US")
+        # bypass_csp: the site's Content-Security-Policy must not stop the test injecting axe.
+        context = browser.new_context(viewport=viewport or DESKTOP, locale="en-US", bypass_csp=True)
         context.set_default_timeout(15_000)
         contexts.append(context)
         page = context.new_page()
@@ -100,3 +107,40 @@ def shot() -> Any:
         return path
 
     return take
+
+
+def _axe_report(violations: list[dict[str, Any]]) -> str:
+    lines = []
+    for v in violations:
+        lines.append(f"{v['id']} ({v['impact']}): {v['help']} <{v['helpUrl']}>")
+        for node in v["nodes"][:5]:
+            lines.append(f"    {' '.join(node['target'])}: {node['failureSummary']}")
+    return "\n".join(lines)
+
+
+@pytest.fixture(scope="session")
+def axe_source() -> str:
+    if not AXE_JS.exists():
+        pytest.fail(f"{AXE_JS} is missing: run `make install-node` (npm ci), as `make test` does")
+    return AXE_JS.read_text(encoding="utf-8")
+
+
+@pytest.fixture
+def axe(axe_source: str) -> Any:
+    """Run axe-core's WCAG 2.2 AA rules on the page as it is now; fail listing every violation.
+
+    Returns the number of rules that passed, so a caller can see that axe did run."""
+
+    def check(page: Any, what: str) -> int:
+        if not page.evaluate("() => typeof window.axe === 'object'"):
+            page.add_script_tag(content=axe_source)
+        result = page.evaluate(
+            """tags => axe.run(document, {runOnly: {type: "tag", values: tags},
+                                          resultTypes: ["violations"]})""",
+            AXE_TAGS,
+        )
+        violations = result["violations"]
+        assert violations == [], f"axe on {what} ({page.url}):\n{_axe_report(violations)}"
+        return len(result["passes"])
+
+    return check
