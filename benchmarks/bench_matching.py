@@ -30,9 +30,12 @@ GIFT = Decimal(25)
 
 def _complete(charge: dict[str, Any]) -> None:
     """The whole completion: donation lock, transition, totals, matching, log, commit."""
+    from donations.providers.stripe_payloads import payment_fact
     from donations.services import lifecycle
 
-    lifecycle.donation_charge_sync(donation_id=charge["metadata"]["donation_id"], charge=charge)
+    lifecycle.donation_charge_sync(
+        donation_id=charge["metadata"]["donation_id"], payment=payment_fact(charge)
+    )
 
 
 def _load_donation(charge: dict[str, Any]) -> Any:

@@ -8,6 +8,7 @@ class DonationsConfig(AppConfig):
 
     def ready(self) -> None:
         from campaign.groups import staff_groups_ensure
+        from donations import tasks  # noqa: F401 - registers the tasks queued by name
 
         # After this app's (the last of ours) permissions exist; also runs after flush.
         post_migrate.connect(staff_groups_ensure, sender=self, dispatch_uid="staff_groups")

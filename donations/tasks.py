@@ -7,7 +7,7 @@ import logging
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 
-from donations.services import events, receipts, reconcile
+from donations.services import catchup, events, receipts
 
 logger = logging.getLogger(__name__)
 
@@ -41,12 +41,12 @@ def inbox_sweep() -> int:
 
 @shared_task(acks_late=True)
 def pending_recheck() -> dict[str, int]:
-    return reconcile.pending_recheck()
+    return catchup.pending_recheck()
 
 
 @shared_task(acks_late=True)
 def failed_events_report() -> list[str]:
-    return reconcile.failed_events_report()
+    return catchup.failed_events_report()
 
 
 @shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=10, max_retries=5)

@@ -13,8 +13,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from donations.forms import DonateForm
 from donations.models import Donation
+from donations.providers import SignatureError, provider
+from donations.providers.local import LocalTestProvider, UnknownObject
 from donations.selectors import donation_matches, donation_public_status
-from donations.services import events, gateway, test_provider
+from donations.services import events
 from donations.services.giving import CheckoutUnavailable, GiftRequest, donation_start
 from donations.services.ratelimit import rate_limit_hit
 from projects.selectors import project_detail_get
@@ -124,7 +126,7 @@ def stripe_webhook(request: HttpRequest) -> HttpResponse:
         stored, created = events.webhook_receive(
             payload=request.body, signature=request.headers.get("stripe-signature")
         )
-    except gateway.SignatureError as exc:
+    except SignatureError as exc:
         return JsonResponse({"error": f"Invalid signature: {exc}"}, status=400)
     except DatabaseError:
         logger.exception("Webhook could not be stored; answering 503 so Stripe retries")
@@ -135,11 +137,12 @@ def stripe_webhook(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def test_checkout(request: HttpRequest, session_id: str) -> HttpResponse:
     """The test provider's checkout page. Exists only while PAYMENT_PROVIDER is "test"."""
-    if not gateway.using_test_provider():
+    test_provider = provider()
+    if not isinstance(test_provider, LocalTestProvider):
         raise Http404("The test checkout is disabled")
     try:
         session = test_provider.session_get(session_id)
-    except test_provider.UnknownObject as exc:
+    except UnknownObject as exc:
         raise Http404("No such test checkout") from exc
     donation = get_object_or_404(
         Donation.objects.select_related("project"), pk=session["metadata"].get("donation_id")

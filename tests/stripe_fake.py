@@ -23,6 +23,8 @@ from urllib.parse import parse_qsl, urlsplit
 
 import stripe
 
+from donations.providers.stripe_objects import expanded, refund_movements
+
 RECORDINGS = Path(__file__).parent / "recordings"
 RESOURCES = {
     "checkout/sessions": "cs",
@@ -32,6 +34,7 @@ RESOURCES = {
     "subscriptions": "sub",
     "payment_intents": "pi",
     "balance_transactions": "txn",
+    "refunds": "re",
 }
 
 
@@ -139,24 +142,7 @@ class FakeStripe:
             return copy.deepcopy(self.objects[object_id])
 
     def _expanded(self, obj: dict[str, Any], paths: list[str]) -> dict[str, Any]:
-        obj = copy.deepcopy(obj)
-        for path in paths:
-            self._expand(obj, path.split("."))
-        return obj
-
-    def _expand(self, obj: dict[str, Any], parts: list[str]) -> None:
-        if not parts:
-            return
-        head, rest = parts[0], parts[1:]
-        value = obj.get(head)
-        if head == "data" and isinstance(value, list):
-            for item in value:
-                self._expand(item, rest)
-            return
-        if isinstance(value, str) and value in self.objects:
-            value = obj[head] = copy.deepcopy(self.objects[value])
-        if isinstance(value, dict):
-            self._expand(value, rest)
+        return expanded(obj, paths, self.objects.get)  # Stripe's expand, shared with the app
 
     # --- HTTP ---------------------------------------------------------------------------
     def _send(self, h: BaseHTTPRequestHandler, status: int, body: dict[str, Any] | bytes) -> None:
@@ -203,6 +189,10 @@ class FakeStripe:
             return
         if method == "POST" and path == "/v1/checkout/sessions":
             self._send(h, 200, self._session_create(params, h.headers.get("Idempotency-Key")))
+            return
+        if method == "POST" and path == "/v1/refunds":
+            status, answer = self._refund_create(params, h.headers.get("Idempotency-Key"))
+            self._send(h, status, answer)
             return
         if method == "GET" and path == "/v1/events":
             self._send(h, 200, {"object": "list", "data": self.failed_events, "has_more": False})
@@ -265,6 +255,41 @@ class FakeStripe:
             if key:
                 self.idempotent[key] = session
         return session
+
+    def _refund_create(self, params: dict[str, Any], key: str | None) -> tuple[int, dict[str, Any]]:
+        with self.lock:
+            if key and key in self.idempotent:
+                return 200, self.idempotent[key]
+            charge = self.objects.get(params.get("charge", ""))
+            if charge is None:
+                return 404, _invalid(
+                    f"No such charge: '{params.get('charge')}'", "resource_missing"
+                )
+            remaining = charge["amount"] - (charge.get("amount_refunded") or 0)
+            amount = int(params.get("amount", remaining))
+            bt_id = charge.get("balance_transaction")
+            try:
+                refund, bt, changes = refund_movements(
+                    charge,
+                    self.objects.get(bt_id) if isinstance(bt_id, str) else None,
+                    amount,
+                    refund_id=new_id("re"),
+                    txn_id=new_id("txn"),
+                    now=int(time.time()),
+                )
+            except ValueError as exc:
+                return 400, _invalid(str(exc), "amount_too_large")
+            base = recording("refund")
+            base.update(refund, metadata=params.get("metadata") or {})
+            self.objects[bt["id"]] = bt
+            self.objects[base["id"]] = base
+            charge.update(changes)
+            self.rendered.clear()
+            expand = params.get("expand") or []
+            answer = self._expanded(base, expand if isinstance(expand, list) else [expand])
+            if key:
+                self.idempotent[key] = answer
+        return 200, answer
 
     # --- scenario builders (recorded shapes, consistent ids) ------------------------------
     def pay(
@@ -416,6 +441,10 @@ class FakeStripe:
         self.put(_succeeded_intent(pi_id, amount, currency, ch_id, {}))
         self.put(invoice)
         return invoice
+
+
+def _invalid(message: str, code: str) -> dict[str, Any]:
+    return {"error": {"type": "invalid_request_error", "code": code, "message": message}}
 
 
 def _succeeded_intent(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -13,8 +12,10 @@ from django.urls import reverse
 from djmoney.money import Money
 
 from donations.models import Donation
-from donations.money import round_up, to_minor
-from donations.services import gateway
+from donations.money import round_up
+from donations.providers import ProviderError, provider
+from donations.providers.facts import CheckoutRequest
+from donations.services.lifecycle import donation_fail
 from projects.models import Project
 
 logger = logging.getLogger(__name__)
@@ -55,38 +56,18 @@ class CheckoutUnavailable(Exception):
     """Stripe could not create the Checkout Session; nothing was charged."""
 
 
-def _session_params(d: Donation, *, base_url: str) -> dict[str, Any]:
+def _checkout_request(d: Donation, *, base_url: str) -> CheckoutRequest:
     project = d.project
-    thanks = base_url + reverse("donations:thanks", kwargs={"donation_id": d.pk})
-    cancel = base_url + project.get_absolute_url() + f"?cancelled={d.pk}#donate"
-    currency = str(d.amount.currency).lower()
-    price_data: dict[str, Any] = {
-        "currency": currency,
-        "unit_amount": to_minor(d.total_charge),
-        "product_data": {"name": f"Donation to {project.title}"[:250]},
-    }
-    metadata = {"donation_id": str(d.pk), "project": project.slug}
-    params: dict[str, Any] = {
-        "client_reference_id": str(d.pk),
-        "customer_email": d.donor_email,
-        "metadata": metadata,
-        "success_url": thanks,
-        "cancel_url": cancel,
-    }
-    if d.frequency == Donation.Frequency.MONTHLY:
-        price_data["recurring"] = {"interval": "month"}
-        params.update(mode="subscription", subscription_data={"metadata": metadata})
-    else:
-        params.update(
-            mode="payment",
-            submit_type="donate",
-            payment_intent_data={
-                "metadata": metadata,
-                "description": f"Donation to {project.title}"[:250],
-            },
-        )
-    params["line_items"] = [{"quantity": 1, "price_data": price_data}]
-    return params
+    return CheckoutRequest(
+        donation_id=str(d.pk),
+        amount=d.total_charge,
+        monthly=d.frequency == Donation.Frequency.MONTHLY,
+        description=f"Donation to {project.title}",
+        donor_email=d.donor_email,
+        metadata={"donation_id": str(d.pk), "project": project.slug},
+        success_url=base_url + reverse("donations:thanks", kwargs={"donation_id": d.pk}),
+        cancel_url=base_url + project.get_absolute_url() + f"?cancelled={d.pk}#donate",
+    )
 
 
 def donation_start(*, gift: GiftRequest, base_url: str) -> tuple[Donation, str]:
@@ -111,14 +92,13 @@ def donation_start(*, gift: GiftRequest, base_url: str) -> tuple[Donation, str]:
             tribute_notify_email=gift.tribute_notify_email,
         )
     try:
-        session = gateway.checkout_session_create(
-            params=_session_params(donation, base_url=base_url), idempotency_key=str(donation.pk)
+        started = provider().checkout_session_create(
+            request=_checkout_request(donation, base_url=base_url),
+            idempotency_key=str(donation.pk),
         )
-    except gateway.GatewayError as exc:
-        from donations.services.lifecycle import donation_fail
-
+    except ProviderError as exc:
         donation_fail(donation_id=donation.pk, reason=f"checkout session not created: {exc}")
         raise CheckoutUnavailable(str(exc)) from exc
-    Donation.objects.filter(pk=donation.pk).update(checkout_session_id=session["id"])
-    donation.checkout_session_id = session["id"]
-    return donation, str(session["url"])
+    Donation.objects.filter(pk=donation.pk).update(checkout_session_id=started.session_id)
+    donation.checkout_session_id = started.session_id
+    return donation, started.url

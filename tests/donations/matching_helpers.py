@@ -10,7 +10,7 @@ from django.utils import timezone
 from djmoney.money import Money
 
 from donations.models import Donation, MatchAllocation, MatchingPool
-from donations.money import to_minor
+from donations.providers.facts import DisputeFact, PaymentFact
 from donations.services import lifecycle
 from projects.models import Project
 
@@ -42,35 +42,31 @@ def gift(project: Project, amount: str, **extra: Any) -> Donation:
     return Donation.objects.create(**fields)
 
 
-def charge_for(d: Donation, *, refunded: Decimal = Decimal(0)) -> dict[str, Any]:
-    """A Stripe-shaped charge for the donation (same currency, no balance transaction yet)."""
-    currency = str(d.amount.currency).lower()
-    return {
-        "id": f"ch_{d.pk.hex[:20]}",
-        "object": "charge",
-        "amount": to_minor(d.total_charge),
-        "amount_refunded": to_minor(Money(refunded, d.amount.currency)),
-        "currency": currency,
-        "paid": True,
-        "status": "succeeded",
-        "payment_intent": f"pi_{d.pk.hex[:20]}",
-        "balance_transaction": None,
-        "metadata": {"donation_id": str(d.pk)},
-    }
+def payment_for(d: Donation, *, refunded: Decimal = Decimal(0)) -> PaymentFact:
+    """The provider's view of the donation's charge (same currency, not settled yet)."""
+    return PaymentFact(
+        charge_id=f"ch_{d.pk.hex[:20]}",
+        payment_intent_id=f"pi_{d.pk.hex[:20]}",
+        donation_id=str(d.pk),
+        charged=d.total_charge,
+        refunded=Money(refunded, d.amount.currency),
+        paid=True,
+    )
 
 
 def succeed(d: Donation) -> None:
-    lifecycle.donation_charge_sync(donation_id=d.pk, charge=charge_for(d))
+    lifecycle.donation_charge_sync(donation_id=d.pk, payment=payment_for(d))
 
 
 def refund(d: Donation, amount: Decimal) -> None:
-    lifecycle.donation_charge_sync(donation_id=d.pk, charge=charge_for(d, refunded=amount))
+    lifecycle.donation_charge_sync(donation_id=d.pk, payment=payment_for(d, refunded=amount))
 
 
 def dispute(d: Donation, status: str) -> None:
-    lifecycle.donation_dispute_sync(
-        donation_id=d.pk, dispute={"id": f"du_{d.pk.hex[:20]}", "status": status}
+    fact = DisputeFact(
+        id=f"du_{d.pk.hex[:20]}", charge_id="", status=status, payment=payment_for(d)
     )
+    lifecycle.donation_dispute_sync(donation_id=d.pk, dispute=fact)
 
 
 def live_match(d: Donation) -> Decimal:

@@ -20,7 +20,8 @@ from djmoney.money import Money
 
 from donations import tasks
 from donations.models import Donation, TransitionLog, WebhookEvent
-from donations.services import lifecycle, receipts, reconcile
+from donations.providers import stripe_payloads
+from donations.services import catchup, lifecycle, receipts
 from tests.donations.event_helpers import (
     Webhooks,
     applied_actions,
@@ -38,13 +39,6 @@ from tests.donations.event_helpers import (
 )
 
 S = Donation.Status
-
-
-@pytest.fixture
-def hooks(
-    db: None, client: Client, django_capture_on_commit_callbacks: Any, fake_stripe: Any
-) -> Webhooks:
-    return Webhooks(client, django_capture_on_commit_callbacks)
 
 
 def _usd(amount: str) -> Money:
@@ -219,7 +213,8 @@ def test_an_older_view_of_a_closed_dispute_applied_late_changes_nothing(
     opened = fake_stripe.dispute(charge_id, "needs_response")
     won = fake_stripe.update(opened["id"], status="won")
     hooks.deliver("charge.dispute.closed", won)
-    lifecycle.donation_dispute_sync(donation_id=d.pk, dispute=opened, event_id="evt_slow")
+    older_view = stripe_payloads.dispute_fact(opened, fake_stripe.get(charge_id))
+    lifecycle.donation_dispute_sync(donation_id=d.pk, dispute=older_view, event_id="evt_slow")
 
     d = fresh(d)
     assert (d.status, d.dispute_status) == (S.SUCCEEDED, "won")
@@ -537,7 +532,7 @@ def test_pending_recheck_takes_the_oldest_first_and_fails_gifts_without_a_sessio
         Donation.objects.filter(pk=d.pk).update(created_at=now - timedelta(hours=10 - age))
 
     with hooks.capture(execute=True):
-        first = reconcile.pending_recheck(limit=2)
+        first = catchup.pending_recheck(limit=2)
 
     assert first == {"checked": 2, "changed": 2}
     assert fresh(orphan).status == S.FAILED
@@ -564,7 +559,7 @@ def test_failed_events_report_lists_events_stripe_could_not_deliver(
         ]
     )
 
-    with caplog.at_level(logging.ERROR, logger="donations.services.reconcile"):
+    with caplog.at_level(logging.ERROR, logger="donations.services.catchup"):
         missing = tasks.failed_events_report()
 
     assert missing == ["evt_test_lost"]

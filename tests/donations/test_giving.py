@@ -15,7 +15,7 @@ from django.test import Client
 from djmoney.money import Money
 
 from donations.models import Donation, TransitionLog
-from donations.services import gateway
+from donations.providers import stripe as stripe_adapter
 from projects.models import FundingTotals, Project
 
 SESSIONS = "/v1/checkout/sessions"
@@ -95,7 +95,7 @@ def test_one_time_gift_creates_one_pending_donation_and_its_checkout_session(
         f"http://testserver/projects/{project.slug}/?cancelled={donation.pk}#donate"
     )
     assert request["idempotency_key"] == str(donation.pk)
-    assert request["stripe_version"] == gateway.API_VERSION
+    assert request["stripe_version"] == stripe_adapter.API_VERSION
     assert request["authorization"] == "Bearer sk_test_fake_key"
 
 

@@ -37,13 +37,6 @@ from tests.stripe_fake import new_id, recording, signed_event
 SESSIONS = "/v1/checkout/sessions"
 
 
-@pytest.fixture
-def hooks(
-    db: None, client: Client, django_capture_on_commit_callbacks: Any, fake_stripe: Any
-) -> Webhooks:
-    return Webhooks(client, django_capture_on_commit_callbacks)
-
-
 def _paid_gift(project: Any, fake_stripe: Any) -> tuple[Donation, dict[str, Any]]:
     donation = gift_start(project, "50")
     return donation, fake_stripe.pay(donation.checkout_session_id)

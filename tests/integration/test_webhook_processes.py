@@ -134,7 +134,7 @@ def test_broker_down_then_sweep(
     event = WebhookEvent.objects.get()
     assert event.status == WebhookEvent.Status.RECEIVED
     assert event.attempts == 0
-    assert "Could not enqueue webhook event" in stack.procs[0].log.read_text()
+    assert "Could not queue donations.tasks.event_process" in stack.procs[0].log.read_text()
     donation.refresh_from_db()
     assert donation.status == Donation.Status.PENDING
     assert FundingTotals.objects.get(project=project).raised.amount == 0

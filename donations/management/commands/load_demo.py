@@ -9,8 +9,8 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from donations.providers import is_test_provider
 from donations.services.demo import demo_funding_complete, demo_pool_open
-from donations.services.gateway import using_test_provider
 from projects.services.demo import demo_project_load
 
 
@@ -38,7 +38,7 @@ class Command(BaseCommand):
             f"2X matching pool open: {pool.sponsor_name}, {pool.remaining} {pool.currency} left."
         )
         if options["funded"]:
-            if not using_test_provider():
+            if not is_test_provider():
                 raise CommandError(
                     "--funded gives through the test payment provider; unset STRIPE_SECRET_KEY"
                 )

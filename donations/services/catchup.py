@@ -1,4 +1,5 @@
-"""Periodic reconciliation with Stripe (Celery beat)."""
+"""Catching up with the payment provider when webhooks were lost (Celery beat): stale
+pending gifts re-checked, events the provider could not deliver reported."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from django.conf import settings
 from django.utils import timezone
 
 from donations.models import Donation, WebhookEvent
-from donations.services import gateway, lifecycle
+from donations.providers import ProviderError, provider
+from donations.services import lifecycle
 
 logger = logging.getLogger(__name__)
 
@@ -36,12 +38,8 @@ def pending_recheck(*, limit: int = 200) -> dict[str, int]:
                 changed += 1
             continue
         try:
-            session = gateway.object_retrieve(
-                "checkout.session",
-                str(session_id),
-                expand=["payment_intent.latest_charge.balance_transaction"],
-            )
-        except gateway.GatewayError as exc:
+            session = provider().checkout_session_get(str(session_id))
+        except ProviderError as exc:
             logger.warning("Recheck of %s failed: %s", donation_id, exc)
             continue
         lifecycle.donation_session_sync(
@@ -56,10 +54,10 @@ def failed_events_report() -> list[str]:
     """Events Stripe failed to deliver to us. Those missing from the inbox are logged
     loudly for finance/engineering; the recheck job reconciles the gifts they concern."""
     missing: list[str] = []
-    for event in gateway.events_failed_delivery():
-        if not WebhookEvent.objects.filter(stripe_id=event["id"]).exists():
-            missing.append(event["id"])
-            logger.error("Stripe could not deliver event %s (%s)", event["id"], event["type"])
+    for event in provider().events_failed_delivery():
+        if not WebhookEvent.objects.filter(stripe_id=event.id).exists():
+            missing.append(event.id)
+            logger.error("Stripe could not deliver event %s (%s)", event.id, event.type)
     failed_here = WebhookEvent.objects.filter(status=WebhookEvent.Status.FAILED).count()
     if failed_here:
         logger.error("%s stored webhook events failed processing", failed_here)

@@ -1,0 +1,370 @@
+"""The local test provider: a "Test checkout, no money moves" page for the demo and
+development, used when no Stripe key is configured (settings refuse it in production).
+
+It emulates Stripe: Stripe-shaped objects kept in TestProviderObject, Stripe's expand and
+list semantics (shared with the tests' recorded-response server), and Stripe-shaped events
+signed with STRIPE_WEBHOOK_SECRET posted through our own webhook endpoint, so the demo runs
+the same verification, inbox, tasks and lifecycle code as real Stripe. It is the Stripe
+adapter with the network replaced: only the transport methods are its own.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import secrets
+import sys
+import time
+from collections.abc import Iterator
+from decimal import Decimal
+from functools import cache
+from typing import Any
+
+from django.conf import settings
+from django.core.handlers.base import BaseHandler
+from django.core.handlers.wsgi import WSGIRequest
+from django.urls import reverse
+from djmoney.money import Money
+
+from donations.models import TestProviderObject
+from donations.money import from_minor, quantum, to_minor
+from donations.providers.base import ProviderError
+from donations.providers.stripe import API_VERSION, StripeProvider, webhook_sign
+from donations.providers.stripe_objects import expanded, refund_movements
+
+Json = dict[str, Any]
+
+# Pretend rates, in US dollars per unit; the pretend account settles in
+# DONATION_SETTLEMENT_CURRENCY, as the real one is configured to.
+DEMO_USD_PER_UNIT = {
+    "USD": Decimal(1),
+    "EUR": Decimal("1.08"),
+    "GBP": Decimal("1.27"),
+    "JPY": Decimal("0.0067"),
+}
+
+
+class UnknownObject(Exception):
+    pass
+
+
+def _new_id(prefix: str) -> str:
+    return f"{prefix}_test_{secrets.token_hex(12)}"
+
+
+def _put(obj: Json) -> Json:
+    TestProviderObject.objects.update_or_create(object_id=obj["id"], defaults={"data": obj})
+    return obj
+
+
+def _lookup(object_id: str) -> Json | None:
+    row = TestProviderObject.objects.filter(object_id=object_id).first()
+    return dict(row.data) if row else None
+
+
+def _get(object_id: str) -> Json:
+    obj = _lookup(object_id)
+    if obj is None:
+        raise UnknownObject(object_id)
+    return obj
+
+
+@cache
+def _handler() -> BaseHandler:
+    handler = BaseHandler()
+    handler.load_middleware()
+    return handler
+
+
+def _post_webhook(body: str, host: str) -> int:
+    """POST a signed event to our own webhook endpoint, in-process, through the middleware
+    and view as a real delivery would (without Django's request signals, which would close
+    the database connection of the caller's transaction)."""
+    data = body.encode()
+    environ = {
+        "REQUEST_METHOD": "POST",
+        "PATH_INFO": reverse("donations:stripe_webhook"),
+        "SCRIPT_NAME": "",
+        "QUERY_STRING": "",
+        "CONTENT_TYPE": "application/json",
+        "CONTENT_LENGTH": str(len(data)),
+        "HTTP_HOST": host,
+        "HTTP_STRIPE_SIGNATURE": webhook_sign(body),
+        "SERVER_NAME": host.split(":")[0],
+        "SERVER_PORT": "80",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "REMOTE_ADDR": "127.0.0.1",
+        "wsgi.input": io.BytesIO(data),
+        "wsgi.url_scheme": "http",
+        "wsgi.errors": sys.stderr,
+        "wsgi.version": (1, 0),
+        "wsgi.multithread": False,
+        "wsgi.multiprocess": False,
+        "wsgi.run_once": False,
+    }
+    response = _handler().get_response(WSGIRequest(environ))
+    return int(response.status_code)
+
+
+def webhook_host() -> str:
+    hosts = [h for h in settings.ALLOWED_HOSTS if h != "*" and not h.startswith(".")]
+    return hosts[0] if hosts else "localhost"
+
+
+class LocalTestProvider(StripeProvider):
+    name = "test"
+
+    # --- transport: the local object store instead of Stripe's API ------------------------
+    def _retrieve(self, kind: str, object_id: str, expand: list[str] | None = None) -> Json:
+        obj = _lookup(object_id)
+        if obj is None or obj.get("object") != kind:
+            raise ProviderError(f"No such {kind}: {object_id!r}", retryable=False)
+        return expanded(obj, expand or [], _lookup)
+
+    def _list(self, url: str, params: Json) -> Iterator[Json]:
+        if url == "/v1/events":
+            return iter(())  # every event was delivered in-process, or the giver saw it fail
+        raise ProviderError(f"The test provider does not emulate listing {url}", retryable=False)
+
+    def _create(self, kind: str, params: Json, idempotency_key: str) -> Json:
+        if kind == "checkout.session":
+            return self._session_create(params)
+        if kind == "refund":
+            return self._refund_create(params, idempotency_key)
+        raise ProviderError(f"The test provider does not emulate creating {kind}", retryable=False)
+
+    # --- the test checkout ----------------------------------------------------------------
+    def _session_create(self, params: Json) -> Json:
+        session_id = _new_id("cs")
+        line = params["line_items"][0]["price_data"]
+        session = {
+            "id": session_id,
+            "object": "checkout.session",
+            "mode": params["mode"],
+            "status": "open",
+            "payment_status": "unpaid",
+            "amount_total": line["unit_amount"],
+            "currency": line["currency"],
+            "client_reference_id": params.get("client_reference_id"),
+            "customer_email": params.get("customer_email"),
+            "customer": None,
+            "metadata": params.get("metadata", {}),
+            "payment_intent": None,
+            "subscription": None,
+            "invoice": None,
+            "success_url": params["success_url"],
+            "cancel_url": params["cancel_url"],
+            "created": int(time.time()),
+            "expires_at": int(time.time()) + 86400,
+            "livemode": False,
+            "url": reverse("donations:test_checkout", kwargs={"session_id": session_id}),
+            # Our own bookkeeping (Stripe keeps it on the subscription it will create);
+            # never part of what is delivered or retrieved through the adapter.
+            "_subscription_metadata": (params.get("subscription_data") or {}).get("metadata", {}),
+        }
+        return _put(session)
+
+    def _refund_create(self, params: Json, idempotency_key: str) -> Json:
+        """Refund at once (a card refund Stripe accepts), then tell our webhook as Stripe
+        would (``charge.refunded``). The same key returns the same refund."""
+        key_id = f"idem_{idempotency_key}"
+        done = _lookup(key_id)
+        if done is not None:
+            return self._retrieve("refund", done["refund"], ["balance_transaction"])
+        charge = _lookup(str(params.get("charge")))
+        if charge is None or charge.get("object") != "charge":
+            raise ProviderError(f"No such charge: {params.get('charge')!r}", retryable=False)
+        bt_id = charge.get("balance_transaction")
+        try:
+            refund, bt, changes = refund_movements(
+                charge,
+                _lookup(bt_id) if isinstance(bt_id, str) else None,
+                int(params["amount"]),
+                refund_id=_new_id("re"),
+                txn_id=_new_id("txn"),
+                now=int(time.time()),
+            )
+        except ValueError as exc:
+            raise ProviderError(f"Stripe refused the request: {exc}", retryable=False) from exc
+        refund["metadata"] = params.get("metadata") or {}
+        _put(bt)
+        _put(refund)
+        charge.update(changes)
+        _put(charge)
+        _put({"id": key_id, "object": "idempotency", "refund": refund["id"]})
+        self.event_deliver(event_type="charge.refunded", obj=charge, host=webhook_host())
+        return self._retrieve("refund", refund["id"], ["balance_transaction"])
+
+    def session_get(self, session_id: str) -> Json:
+        """A Checkout Session for the test checkout page; UnknownObject for any other id."""
+        session = _get(session_id)
+        if session.get("object") != "checkout.session":
+            raise UnknownObject(session_id)
+        return session
+
+    def _settle(self, charge_id: str, amount: int, currency: str) -> Json:
+        """A balance transaction in the account's currency, with a fee like Stripe's."""
+        settles_in = settings.DONATION_SETTLEMENT_CURRENCY
+        presented = from_minor(amount, currency)
+        rate = None
+        if currency.upper() != settles_in:
+            one = Decimal(1)  # a currency without a pretend rate settles one to one
+            rate = (
+                DEMO_USD_PER_UNIT.get(currency.upper(), one)
+                / DEMO_USD_PER_UNIT.get(settles_in, one)
+            ).quantize(Decimal("0.000001"))
+        settled = Money(presented.amount * (rate or Decimal(1)), settles_in)
+        gross = to_minor(Money(settled.amount.quantize(quantum(settles_in)), settles_in))
+        fee = int((Decimal(gross) * Decimal("0.029")).quantize(Decimal(1))) + 30
+        now = int(time.time())
+        return _put(
+            {
+                "id": _new_id("txn"),
+                "object": "balance_transaction",
+                "amount": gross,
+                "currency": settles_in.lower(),
+                "fee": fee,
+                "net": gross - fee,
+                "exchange_rate": float(rate) if rate else None,
+                "source": charge_id,
+                "status": "pending",
+                "type": "charge",
+                "reporting_category": "charge",
+                "created": now,
+                "available_on": now,
+                "description": None,
+            }
+        )
+
+    def _pay(self, amount: int, currency: str, metadata: Json) -> Json:
+        pi_id, charge_id = _new_id("pi"), _new_id("ch")
+        bt = self._settle(charge_id, amount, currency)
+        _put(
+            {
+                "id": charge_id,
+                "object": "charge",
+                "amount": amount,
+                "amount_captured": amount,
+                "amount_refunded": 0,
+                "currency": currency,
+                "paid": True,
+                "captured": True,
+                "refunded": False,
+                "disputed": False,
+                "status": "succeeded",
+                "created": int(time.time()),
+                "payment_intent": pi_id,
+                "balance_transaction": bt["id"],
+                "metadata": metadata,
+            }
+        )
+        return _put(
+            {
+                "id": pi_id,
+                "object": "payment_intent",
+                "amount": amount,
+                "currency": currency,
+                "status": "succeeded",
+                "latest_charge": charge_id,
+                "metadata": metadata,
+            }
+        )
+
+    def checkout_complete(self, *, session_id: str, outcome: str, host: str) -> Json:
+        """The donor chose an outcome on the test checkout page: "succeed", "fail" or
+        "cancel". Returns the session; the matching events have been delivered."""
+        session = _get(session_id)
+        if session["status"] != "open":
+            return session
+        amount, currency, meta = session["amount_total"], session["currency"], session["metadata"]
+        events: list[tuple[str, Json]] = []
+        if outcome == "cancel":
+            session.update(status="expired")
+            events.append(("checkout.session.expired", session))
+        elif outcome == "fail":
+            pi = _put(
+                {
+                    "id": _new_id("pi"),
+                    "object": "payment_intent",
+                    "amount": amount,
+                    "currency": currency,
+                    "status": "requires_payment_method",
+                    "latest_charge": None,
+                    "metadata": meta,
+                }
+            )
+            session.update(status="complete", payment_status="unpaid", payment_intent=pi["id"])
+            events.append(("checkout.session.async_payment_failed", session))
+        elif session["mode"] == "subscription":
+            events += self._subscribe(session)
+        elif outcome == "succeed":
+            pi = self._pay(amount, currency, meta)
+            session.update(status="complete", payment_status="paid", payment_intent=pi["id"])
+            charge = _get(pi["latest_charge"])
+            events += [("checkout.session.completed", session), ("charge.updated", charge)]
+        else:
+            raise ValueError(f"Unknown test checkout outcome {outcome!r}")
+        _put(session)
+        for event_type, obj in events:
+            self.event_deliver(event_type=event_type, obj=obj, host=host)
+        return session
+
+    def _subscribe(self, session: Json) -> list[tuple[str, Json]]:
+        amount, currency = session["amount_total"], session["currency"]
+        customer, sub_id, invoice_id = _new_id("cus"), _new_id("sub"), _new_id("in")
+        pi = self._pay(amount, currency, {})
+        _put(
+            {
+                "id": sub_id,
+                "object": "subscription",
+                "status": "active",
+                "customer": customer,
+                "metadata": session["_subscription_metadata"],
+            }
+        )
+        invoice = _put(
+            {
+                "id": invoice_id,
+                "object": "invoice",
+                "status": "paid",
+                "billing_reason": "subscription_create",
+                "amount_paid": amount,
+                "currency": currency,
+                "customer": customer,
+                "parent": {
+                    "type": "subscription_details",
+                    "subscription_details": {
+                        "subscription": sub_id,
+                        "metadata": session["_subscription_metadata"],
+                    },
+                },
+                "payments": {
+                    "object": "list",
+                    "data": [{"payment": {"type": "payment_intent", "payment_intent": pi["id"]}}],
+                },
+            }
+        )
+        session.update(
+            status="complete",
+            payment_status="paid",
+            customer=customer,
+            subscription=sub_id,
+            invoice=invoice_id,
+        )
+        return [("checkout.session.completed", session), ("invoice.paid", invoice)]
+
+    def event_deliver(self, *, event_type: str, obj: Json, host: str) -> int:
+        """Sign a Stripe-shaped event and post it to our own webhook endpoint."""
+        event = {
+            "id": _new_id("evt"),
+            "object": "event",
+            "api_version": API_VERSION,
+            "created": int(time.time()),
+            "livemode": False,
+            "type": event_type,
+            "data": {"object": {k: v for k, v in obj.items() if not k.startswith("_")}},
+        }
+        status = _post_webhook(json.dumps(event), host)
+        if status != 200:
+            raise RuntimeError(f"Webhook refused the test event: {status}")
+        return status

@@ -1,0 +1,301 @@
+"""The Stripe adapter: the one module that imports ``stripe``.
+
+Requests go through stripe-python's ``StripeClient`` (pinned API version, retries, error
+mapping); answers are read by ``stripe_payloads`` into plain facts. The transport methods
+(``_retrieve``, ``_list``, ``_create``) are all the network there is: the local test
+provider subclasses this class and replaces only them.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from functools import cache
+from typing import Any, TypeVar
+from urllib.parse import quote
+
+import stripe
+from django.conf import settings
+from djmoney.money import Money
+
+from donations.money import to_minor
+from donations.providers import stripe_payloads as p
+from donations.providers.base import Fact, PaymentProvider, ProviderError, SignatureError
+from donations.providers.facts import (
+    BalanceFact,
+    CheckoutRequest,
+    CheckoutStarted,
+    DisputeFact,
+    EventRef,
+    InvoiceFact,
+    PaymentFact,
+    PayoutFact,
+    RefundFact,
+    SessionFact,
+    SubscriptionFact,
+    VerifiedEvent,
+)
+
+# Pinned: payload shapes (e.g. invoice.parent.subscription_details) depend on it.
+API_VERSION = "2026-10-28.endive"
+WEBHOOK_TOLERANCE_SECONDS = 300
+RATE_LIMIT_RETRIES = 3
+PAGE_SIZE = 100
+
+T = TypeVar("T")
+Json = dict[str, Any]
+
+# Which object each handled event is about; processing re-fetches it (payloads can be stale).
+EVENT_OBJECTS: dict[str, str] = {
+    "checkout.session.completed": "checkout.session",
+    "checkout.session.async_payment_succeeded": "checkout.session",
+    "checkout.session.async_payment_failed": "checkout.session",
+    "checkout.session.expired": "checkout.session",
+    "charge.succeeded": "charge",
+    "charge.updated": "charge",
+    "charge.refunded": "charge",
+    "charge.dispute.created": "dispute",
+    "charge.dispute.updated": "dispute",
+    "charge.dispute.closed": "dispute",
+    "invoice.paid": "invoice",
+    "customer.subscription.deleted": "subscription",
+}
+
+RESOURCE_PATHS: dict[str, str] = {
+    "checkout.session": "/v1/checkout/sessions",
+    "charge": "/v1/charges",
+    "dispute": "/v1/disputes",
+    "invoice": "/v1/invoices",
+    "subscription": "/v1/subscriptions",
+    "payment_intent": "/v1/payment_intents",
+    "balance_transaction": "/v1/balance_transactions",
+    "payout": "/v1/payouts",
+    "refund": "/v1/refunds",
+    "event": "/v1/events",
+}
+
+SESSION_EXPAND = ["payment_intent.latest_charge.balance_transaction"]
+
+
+@cache
+def _client(api_key: str, api_base: str, retries: int, timeout: int) -> stripe.StripeClient:
+    bases: dict[str, str] = {"api": api_base} if api_base else {}
+    return stripe.StripeClient(
+        api_key,
+        stripe_version=API_VERSION,
+        base_addresses=bases,  # type: ignore[arg-type]
+        max_network_retries=retries,
+        http_client=stripe.RequestsClient(timeout=timeout),
+    )
+
+
+def _call(fn: Callable[[], T]) -> T:
+    """Run one API call. stripe-python itself retries connection errors, 409 and 5xx with
+    backoff; a 429 it retries only when Stripe says so, so we back off on it here too."""
+    for attempt in range(RATE_LIMIT_RETRIES + 1):
+        try:
+            return fn()
+        except stripe.RateLimitError as exc:
+            if attempt == RATE_LIMIT_RETRIES:
+                raise ProviderError(f"Stripe rate limit: {exc}", retryable=True) from exc
+            time.sleep(min(0.5 * 2**attempt, 4) * (0.5 + random.random()))  # noqa: S311
+        except (stripe.APIConnectionError, stripe.APIError) as exc:
+            raise ProviderError(f"Stripe unavailable: {exc}", retryable=True) from exc
+        except stripe.StripeError as exc:
+            raise ProviderError(f"Stripe refused the request: {exc}", retryable=False) from exc
+    raise AssertionError("unreachable")
+
+
+def session_params(request: CheckoutRequest) -> Json:
+    """The Checkout Session a gift asks for (``mode=payment`` with ``submit_type=donate``, or
+    ``mode=subscription`` for a monthly gift), amount from ``price_data``."""
+    price_data: Json = {
+        "currency": str(request.amount.currency).lower(),
+        "unit_amount": to_minor(request.amount),
+        "product_data": {"name": request.description[:250]},
+    }
+    params: Json = {
+        "client_reference_id": request.donation_id,
+        "customer_email": request.donor_email,
+        "metadata": dict(request.metadata),
+        "success_url": request.success_url,
+        "cancel_url": request.cancel_url,
+    }
+    if request.monthly:
+        price_data["recurring"] = {"interval": "month"}
+        params.update(mode="subscription", subscription_data={"metadata": dict(request.metadata)})
+    else:
+        params.update(
+            mode="payment",
+            submit_type="donate",
+            payment_intent_data={
+                "metadata": dict(request.metadata),
+                "description": request.description[:250],
+            },
+        )
+    params["line_items"] = [{"quantity": 1, "price_data": price_data}]
+    return params
+
+
+def webhook_sign(payload: str, *, secret: str | None = None, timestamp: int | None = None) -> str:
+    """A Stripe-Signature header for a body (the local test provider signs its events)."""
+    return str(
+        stripe.WebhookSignature.generate_signature_header(
+            payload, secret or settings.STRIPE_WEBHOOK_SECRET, timestamp=timestamp
+        )
+    )
+
+
+class StripeProvider(PaymentProvider):
+    name = "stripe"
+    handled_event_types = tuple(EVENT_OBJECTS)
+
+    # --- transport (the local test provider replaces these) -------------------------------
+    def client(self) -> stripe.StripeClient:
+        return _client(
+            settings.STRIPE_SECRET_KEY,
+            settings.STRIPE_API_BASE,
+            settings.STRIPE_MAX_NETWORK_RETRIES,
+            settings.STRIPE_TIMEOUT_SECONDS,
+        )
+
+    def _request(self, method: str, url: str, params: Json, idempotency_key: str = "") -> Json:
+        """One raw request: same authentication, API version, retries and error mapping as
+        the typed services, and Stripe's JSON as is (building typed objects only to turn
+        them back into dicts cost more than the rest of processing an event)."""
+        options: Json = {"idempotency_key": idempotency_key} if idempotency_key else {}
+        response = _call(lambda: self.client().raw_request(method, url, **params, **options))
+        data = response.data
+        if not isinstance(data, dict):
+            raise ProviderError(f"Stripe answered {url} with no object", retryable=True)
+        return data
+
+    def _retrieve(self, kind: str, object_id: str, expand: list[str] | None = None) -> Json:
+        url = f"{RESOURCE_PATHS[kind]}/{quote(object_id, safe='')}"
+        return self._request("get", url, {"expand": expand} if expand else {})
+
+    def _list(self, url: str, params: Json) -> Iterator[Json]:
+        """Every item of a list, page after page (``starting_after`` the last id)."""
+        params = {"limit": PAGE_SIZE, **params}
+        while True:
+            page = self._request("get", url, params)
+            data = page.get("data") or []
+            yield from data
+            if not page.get("has_more") or not data:
+                return
+            params = {**params, "starting_after": data[-1]["id"]}
+
+    def _create(self, kind: str, params: Json, idempotency_key: str) -> Json:
+        return self._request("post", RESOURCE_PATHS[kind], params, idempotency_key)
+
+    # --- the interface ---------------------------------------------------------------------
+    def checkout_session_create(
+        self, *, request: CheckoutRequest, idempotency_key: str
+    ) -> CheckoutStarted:
+        session = self._create("checkout.session", session_params(request), idempotency_key)
+        return CheckoutStarted(session_id=session["id"], url=str(session["url"]))
+
+    def checkout_session_get(self, session_id: str) -> SessionFact:
+        return p.session_fact(self._retrieve("checkout.session", session_id, SESSION_EXPAND))
+
+    def payment_get(self, charge_id: str) -> PaymentFact:
+        return p.payment_fact(self._retrieve("charge", charge_id, ["balance_transaction"]))
+
+    def dispute_get(self, dispute_id: str) -> DisputeFact:
+        dispute = self._retrieve("dispute", dispute_id)
+        charge = self._retrieve("charge", str(p.ref_id(dispute["charge"])), ["balance_transaction"])
+        return p.dispute_fact(dispute, charge)
+
+    def invoice_get(self, invoice_id: str) -> InvoiceFact:
+        invoice = self._retrieve("invoice", invoice_id, ["payments"])
+        charge = None
+        pi_id = p.invoice_payment_intent_id(invoice)
+        if pi_id:
+            pi = self._retrieve("payment_intent", pi_id, ["latest_charge.balance_transaction"])
+            if isinstance(pi.get("latest_charge"), dict):
+                charge = pi["latest_charge"]
+        return p.invoice_fact(invoice, charge)
+
+    def subscription_get(self, subscription_id: str) -> SubscriptionFact:
+        return p.subscription_fact(self._retrieve("subscription", subscription_id))
+
+    def event_fact(self, event: VerifiedEvent) -> Fact | None:
+        kind = EVENT_OBJECTS.get(event.type)
+        data = event.payload.get("data")
+        obj = data.get("object") if isinstance(data, dict) else None
+        if kind is None or not isinstance(obj, dict) or not obj.get("id"):
+            return None
+        object_id = str(obj["id"])
+        fetch: dict[str, Callable[[str], Fact]] = {
+            "checkout.session": self.checkout_session_get,
+            "charge": self.payment_get,
+            "dispute": self.dispute_get,
+            "invoice": self.invoice_get,
+            "subscription": self.subscription_get,
+            "payout": self.payout_get,
+        }
+        return fetch[kind](object_id)
+
+    def payout_get(self, payout_id: str) -> PayoutFact:
+        return p.payout_fact(self._retrieve("payout", payout_id))
+
+    def payouts_since(self, since: datetime) -> Iterator[PayoutFact]:
+        for payout in self._list(
+            RESOURCE_PATHS["payout"], {"created[gte]": int(since.timestamp())}
+        ):
+            yield p.payout_fact(payout)
+
+    def payout_lines(self, payout_id: str) -> Iterator[BalanceFact]:
+        params = {"payout": payout_id, "expand": ["data.source"]}
+        for bt in self._list(RESOURCE_PATHS["balance_transaction"], params):
+            if bt.get("type") == "payout":
+                continue  # the payout's own withdrawal, not a line of it
+            yield p.balance_fact(bt)
+
+    def refund_create(
+        self, *, charge_id: str, amount: Money, idempotency_key: str, metadata: dict[str, str]
+    ) -> RefundFact:
+        params = {
+            "charge": charge_id,
+            "amount": to_minor(amount),
+            "metadata": metadata,
+            "expand": ["balance_transaction"],
+        }
+        return p.refund_fact(self._create("refund", params, idempotency_key))
+
+    def events_failed_delivery(self) -> Iterator[EventRef]:
+        for event in self._list(RESOURCE_PATHS["event"], {"delivery_success": "false"}):
+            yield p.event_ref(event)
+
+    def webhook_verify(self, payload: bytes, header: str | None) -> VerifiedEvent:
+        """Verify the Stripe-Signature header (300 s tolerance) and parse the event."""
+        try:
+            stripe.WebhookSignature.verify_header(
+                payload, header, settings.STRIPE_WEBHOOK_SECRET, WEBHOOK_TOLERANCE_SECONDS
+            )
+        except stripe.SignatureVerificationError as exc:
+            raise SignatureError(str(exc).split(".")[0]) from exc
+        except UnicodeDecodeError as exc:  # stripe-python decodes the body before anything
+            raise SignatureError("Body is not UTF-8") from exc
+        try:
+            event = json.loads(payload)
+        except ValueError as exc:
+            raise SignatureError("Body is not JSON") from exc
+        if (
+            not isinstance(event, dict)
+            or not isinstance(event.get("id"), str)
+            or not isinstance(event.get("type"), str)
+            or not event["id"]
+            or not event["type"]
+        ):
+            raise SignatureError("Body is not a Stripe event")
+        return VerifiedEvent(
+            id=event["id"],
+            type=event["type"],
+            api_version=str(event.get("api_version") or ""),
+            livemode=bool(event.get("livemode")),
+            payload=event,
+        )
