@@ -202,7 +202,7 @@ class Stack:
         return base
 
     # --- celery ---------------------------------------------------------------------------
-    def worker(self, env: dict[str, str]) -> Proc:
+    def worker(self, env: dict[str, str], *, concurrency: int = 2) -> Proc:
         """Start a prefork worker (concurrency 2); return once it answers a ping."""
         nodename = f"h4-{uuid.uuid4().hex[:8]}@{socket.gethostname()}"
         proc = self._spawn(
@@ -216,7 +216,7 @@ class Stack:
                 "worker",
                 "-Q",
                 "celery,email",
-                "--concurrency=2",
+                f"--concurrency={concurrency}",
                 "--pool=prefork",
                 "--loglevel=INFO",
                 "-n",
