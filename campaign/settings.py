@@ -8,6 +8,7 @@ cache, console email and the test payment provider. ``DATABASE_URL`` switches to
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -51,6 +52,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "djmoney",
+    "csp",
     "projects",
     "donations",
 ]
@@ -64,6 +66,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
 ]
 
 ROOT_URLCONF = "campaign.urls"
@@ -285,8 +288,10 @@ DONATION_MATCH_EVERY_INSTALMENT = env.bool("DONATION_MATCH_EVERY_INSTALMENT", de
 STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
 STRIPE_PUBLISHABLE_KEY = env.str("STRIPE_PUBLISHABLE_KEY", default="")
 # Verifies webhooks. The test provider signs its events with the same secret.
+TEST_PROVIDER_WEBHOOK_SECRET = "whsec_test_provider_not_a_secret"  # noqa: S105 - a placeholder
+STRIPE_WEBHOOK_SECRET_SHAPE = re.compile(r"whsec_[A-Za-z0-9]{24,}")
 STRIPE_WEBHOOK_SECRET = env.str(
-    "STRIPE_WEBHOOK_SECRET", default="" if PRODUCTION else "whsec_test_provider_not_a_secret"
+    "STRIPE_WEBHOOK_SECRET", default="" if PRODUCTION else TEST_PROVIDER_WEBHOOK_SECRET
 )
 STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="")  # tests point this at recordings
 STRIPE_MAX_NETWORK_RETRIES = env.int("STRIPE_MAX_NETWORK_RETRIES", default=3)
@@ -304,6 +309,28 @@ if PRODUCTION:
         )
     _required("STRIPE_SECRET_KEY")
     STRIPE_WEBHOOK_SECRET = _required("STRIPE_WEBHOOK_SECRET")
+    if (
+        STRIPE_WEBHOOK_SECRET == TEST_PROVIDER_WEBHOOK_SECRET
+        or not STRIPE_WEBHOOK_SECRET_SHAPE.match(STRIPE_WEBHOOK_SECRET)
+    ):
+        raise ImproperlyConfigured(
+            "STRIPE_WEBHOOK_SECRET does not look like a Stripe signing secret (whsec_ followed by"
+            " at least 24 letters and digits, from the endpoint's page in the Stripe dashboard);"
+            " the development placeholder is refused in production"
+        )
+    # Rate limits and the thermometer cache must be shared by every web process, and tasks
+    # need a broker: without REDIS_URL each process would count on its own and tasks would
+    # run inside web requests.
+    if not REDIS_URL:
+        raise ImproperlyConfigured(
+            "REDIS_URL must be set when DJANGO_ENV=production (the shared cache for rate limits"
+            " and the Celery broker)"
+        )
+    if CELERY_BROKER_URL.startswith("memory://") or CELERY_TASK_ALWAYS_EAGER:
+        raise ImproperlyConfigured(
+            "Production needs a real Celery broker and worker: CELERY_BROKER_URL may not be"
+            " memory:// and CELERY_TASK_ALWAYS_EAGER may not be true"
+        )
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)
@@ -313,6 +340,32 @@ if PRODUCTION:
     CSRF_COOKIE_SECURE = True
     X_FRAME_OPTIONS = "DENY"
     CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+# --- Content-Security-Policy (django-csp) ----------------------------------------------------
+# No inline <script> and no inline event handlers anywhere: JavaScript lives in static/js
+# (data goes through json_script, which is not executed). Styles: stylesheets from our own
+# origin only, no <style> blocks, but style="" attributes are allowed (style-src-attr), because
+# the thermometer draws its bars with inline widths and IUCN badges carry their colours; a
+# style attribute cannot load anything (url() falls under img-src) or select other elements.
+# style-src keeps 'unsafe-inline' only as the fallback for browsers without CSP level 3
+# (style-src-elem/-attr); current browsers apply the stricter two. The donate form posts to
+# us and we redirect to Stripe Checkout, which form-action must allow.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "style-src-elem": ["'self'"],
+        "style-src-attr": ["'unsafe-inline'"],
+        "img-src": ["'self'", "data:", *env.list("CSP_IMG_SRC", default=[])],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "form-action": ["'self'", "https://checkout.stripe.com"],
+        "frame-ancestors": ["'none'"],
+        "base-uri": ["'none'"],
+        "object-src": ["'none'"],
+    }
+}
 
 LOGGING = {
     "version": 1,

@@ -1,13 +1,16 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
 from uuid import UUID
 
 from django.conf import settings
 from django.db import DatabaseError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.cache import never_cache
+from django.utils.cache import patch_cache_control
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -25,6 +28,19 @@ from projects.views import project_detail_context
 logger = logging.getLogger(__name__)
 
 
+def donor_private(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Pages that show a donor's name, email or gift: never stored by a browser's disk cache
+    or any shared cache (`Cache-Control: private, no-store`, on error pages too)."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response = view(request, *args, **kwargs)
+        patch_cache_control(response, private=True, no_store=True, no_cache=True, max_age=0)
+        return response
+
+    return wrapped
+
+
 def _client_ip(request: HttpRequest) -> str:
     # Behind a proxy, configure it to set REMOTE_ADDR (e.g. gunicorn --forwarded-allow-ips).
     return request.META.get("REMOTE_ADDR", "")
@@ -38,6 +54,7 @@ def _form_page(
     return render(request, "projects/detail.html", context, status=status)
 
 
+@donor_private
 @require_http_methods(["GET", "POST"])
 def donate(request: HttpRequest, slug: str) -> HttpResponse:
     project = project_detail_get(slug=slug, user=request.user)
@@ -96,6 +113,7 @@ def donate(request: HttpRequest, slug: str) -> HttpResponse:
     return HttpResponseRedirect(url, status=303)
 
 
+@donor_private
 @require_GET
 def thanks(request: HttpRequest, donation_id: UUID) -> HttpResponse:
     donation = get_object_or_404(Donation.objects.select_related("project"), pk=donation_id)
@@ -110,7 +128,7 @@ def thanks(request: HttpRequest, donation_id: UUID) -> HttpResponse:
     )
 
 
-@never_cache
+@donor_private
 @require_GET
 def status_json(request: HttpRequest, donation_id: UUID) -> JsonResponse:
     donation = get_object_or_404(Donation.objects.select_related("project"), pk=donation_id)
@@ -134,6 +152,7 @@ def stripe_webhook(request: HttpRequest) -> HttpResponse:
     return JsonResponse({"received": True, "duplicate": not created})
 
 
+@donor_private
 @require_http_methods(["GET", "POST"])
 def test_checkout(request: HttpRequest, session_id: str) -> HttpResponse:
     """The test provider's checkout page. Exists only while PAYMENT_PROVIDER is "test"."""

@@ -68,7 +68,14 @@ def new_page(browser: Any) -> Iterator[Any]:
         page = context.new_page()
         errors: list[str] = []
         page.on("pageerror", lambda exc: errors.append(str(exc)))
-        page.js_errors = errors  # checked by the tests: no uncaught script errors
+
+        def console(message: Any) -> None:
+            # Chromium reports what the Content-Security-Policy blocked on the console.
+            if "Content Security Policy" in message.text:
+                errors.append(message.text)
+
+        page.on("console", console)
+        page.js_errors = errors  # checked by the tests: no script errors, nothing CSP blocked
         return page
 
     yield make

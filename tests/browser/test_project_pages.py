@@ -87,6 +87,9 @@ def test_project_pages(live_server: Any, demo: Any, new_page: Any, shot: Any) ->
     expect(page.get_by_text("Threats", exact=True)).to_be_visible()
     print_button = page.get_by_role("button", name="Print this fact sheet")
     expect(print_button).to_be_visible()
+    page.evaluate("window.print = function () { window.printed = true; }")
+    print_button.click()
+    assert page.evaluate("window.printed === true"), page.js_errors
     shot(page, "fact-sheet-screen")
     page.emulate_media(media="print")
     expect(print_button).to_be_hidden()  # .no-print

@@ -89,7 +89,9 @@ def test_production_turns_on_https_only_settings() -> None:
     assert result.stdout.strip() == "False True True True True stripe ['a.example', 'b.example']"
 
 
-@pytest.mark.parametrize("missing", ["SECRET_KEY", "ALLOWED_HOSTS", "STRIPE_WEBHOOK_SECRET"])
+@pytest.mark.parametrize(
+    "missing", ["SECRET_KEY", "ALLOWED_HOSTS", "STRIPE_WEBHOOK_SECRET", "REDIS_URL"]
+)
 @pytest.mark.parametrize("value", [None, ""], ids=["unset", "empty"])
 def test_production_refuses_to_start_without_each_secret(missing: str, value: str | None) -> None:
     result = deploy_check(production_env(**{missing: value}))
@@ -97,6 +99,34 @@ def test_production_refuses_to_start_without_each_secret(missing: str, value: st
     message = f"ImproperlyConfigured: {missing} must be set when DJANGO_ENV=production"
     assert message in result.stderr, result.stderr[-2000:]
     assert "System check identified" not in result.stdout
+
+
+@pytest.mark.parametrize(
+    "secret",
+    [
+        "whsec_test_provider_not_a_secret",  # the committed development placeholder
+        "whsec_short",
+        "changeme",
+        "sk_live_" + "a" * 32,  # the API key pasted in the wrong variable
+        "whsec_" + "a" * 20 + "-_-",
+    ],
+)
+def test_production_refuses_a_webhook_secret_that_is_not_stripes(secret: str) -> None:
+    result = deploy_check(production_env(STRIPE_WEBHOOK_SECRET=secret))
+    assert result.returncode != 0
+    assert "STRIPE_WEBHOOK_SECRET does not look like a Stripe signing secret" in result.stderr
+    assert "System check identified" not in result.stdout
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [{"CELERY_BROKER_URL": "memory://"}, {"CELERY_TASK_ALWAYS_EAGER": "true"}],
+    ids=["memory-broker", "eager-tasks"],
+)
+def test_production_refuses_tasks_without_a_broker(overrides: dict[str, str]) -> None:
+    result = deploy_check(production_env(**overrides))
+    assert result.returncode != 0
+    assert "Production needs a real Celery broker and worker" in result.stderr
 
 
 def test_development_needs_no_configuration() -> None:
@@ -278,6 +308,8 @@ def _compose_value(value: str) -> str:
         name, op, arg = match.group(1), match.group(2), match.group(3)
         if op == ":-":
             return arg
+        if name == "STRIPE_WEBHOOK_SECRET":
+            return "whsec_" + secrets.token_hex(24)
         return ("sk_live_" if name == "STRIPE_SECRET_KEY" else "") + secrets.token_urlsafe(64)
 
     return re.sub(r"\$\{(\w+)(:-|:\?)([^}]*)\}", sub, str(value))
