@@ -16,6 +16,8 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from campaign.client_ip import trusted_proxies_parse
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -100,17 +102,29 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache and broker -----------------------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
+# "default" holds page fragments: if Redis is unreachable they render afresh (campaign/cache.py).
+# "counters" holds the rate limits: same Redis, errors raised so that the limiter falls back
+# to a per-process limit and says so (donations/services/ratelimit.py). Short socket timeouts:
+# a Redis that hangs must not hold a donor's request.
 if REDIS_URL:
+    _redis_cache = {
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="campaign"),
+        "TIMEOUT": 300,
+        "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+    }
     CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
-            "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="campaign"),
-            "TIMEOUT": 300,
-        }
+        "default": {"BACKEND": "campaign.cache.TolerantRedisCache", **_redis_cache},
+        "counters": {"BACKEND": "django.core.cache.backends.redis.RedisCache", **_redis_cache},
     }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+        "counters": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "counters",
+        },
+    }
 
 # --- Celery ---------------------------------------------------------------------------------
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "memory://")
@@ -340,6 +354,12 @@ if PRODUCTION:
     CSRF_COOKIE_SECURE = True
     X_FRAME_OPTIONS = "DENY"
     CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+# --- Behind a reverse proxy ------------------------------------------------------------------
+# Who may tell us the client's address in X-Forwarded-For (campaign/client_ip.py): unset = no
+# proxy (REMOTE_ADDR is the client), a number of proxy hops, or the proxies' networks.
+TRUSTED_PROXIES = env.str("TRUSTED_PROXIES", default="")
+trusted_proxies_parse(TRUSTED_PROXIES)  # refuse a malformed value at start-up
 
 # --- Content-Security-Policy (django-csp) ----------------------------------------------------
 # No inline <script> and no inline event handlers anywhere: JavaScript lives in static/js

@@ -14,6 +14,7 @@ from django.utils.cache import patch_cache_control
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from campaign.client_ip import client_ip
 from donations.forms import DonateForm
 from donations.models import Donation
 from donations.providers import SignatureError, provider
@@ -21,7 +22,7 @@ from donations.providers.local import LocalTestProvider, UnknownObject
 from donations.selectors import donation_matches, donation_public_status
 from donations.services import events
 from donations.services.giving import CheckoutUnavailable, GiftRequest, donation_start
-from donations.services.ratelimit import rate_limit_hit
+from donations.services.ratelimit import gift_start_limited
 from projects.selectors import project_detail_get
 from projects.views import project_detail_context
 
@@ -39,11 +40,6 @@ def donor_private(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespon
         return response
 
     return wrapped
-
-
-def _client_ip(request: HttpRequest) -> str:
-    # Behind a proxy, configure it to set REMOTE_ADDR (e.g. gunicorn --forwarded-allow-ips).
-    return request.META.get("REMOTE_ADDR", "")
 
 
 def _form_page(
@@ -73,12 +69,12 @@ def donate(request: HttpRequest, slug: str) -> HttpResponse:
     if not form.is_valid():
         return _form_page(request, project, form, 400)
     data = form.cleaned_data
-    limited = rate_limit_hit(
-        scope="gift-ip", key=_client_ip(request), rate=settings.DONATION_RATE_LIMIT_PER_IP
-    ) or rate_limit_hit(
-        scope="gift-email", key=data["donor_email"], rate=settings.DONATION_RATE_LIMIT_PER_EMAIL
-    )
-    if limited:
+    if gift_start_limited(
+        ip=client_ip(request),
+        email=data["donor_email"],
+        per_ip=settings.DONATION_RATE_LIMIT_PER_IP,
+        per_email=settings.DONATION_RATE_LIMIT_PER_EMAIL,
+    ):
         form.add_error(
             None,
             "Too many gifts were started from here in a short time. "

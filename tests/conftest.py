@@ -6,7 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from django.core.cache import cache
+from django.core.cache import caches
 from djmoney.money import Money
 from PIL import Image
 
@@ -19,9 +19,17 @@ def _media_and_eager_tasks(settings: Any, tmp_path: Any) -> Iterator[None]:
     """Uploads go to a temp dir; tasks run in-process unless a test starts a real worker."""
     settings.MEDIA_ROOT = tmp_path / "media"
     celery_app.conf.task_always_eager = True
-    cache.clear()
+    caches_clear()
     yield
-    cache.clear()
+    caches_clear()
+
+
+def caches_clear() -> None:
+    from donations.services.ratelimit import local_windows
+
+    for alias in caches:
+        caches[alias].clear()
+    local_windows.clear()
 
 
 def jpeg_bytes(
