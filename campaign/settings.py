@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "djmoney",
     "csp",
+    "axes",
     "projects",
     "donations",
 ]
@@ -69,6 +70,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    # Last, as django-axes requires: it turns a locked-out login into its lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "campaign.urls"
@@ -190,6 +193,27 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 # --- Auth, i18n, files ----------------------------------------------------------------------
+# The admin's address (a path, e.g. "staff-7f3a/"); a less guessable one keeps scanners off it.
+ADMIN_URL = env.str("ADMIN_URL", default="admin/")
+if not re.fullmatch(r"([A-Za-z0-9._~-]+/)+", ADMIN_URL) or {".", ".."} & set(ADMIN_URL.split("/")):
+    raise ImproperlyConfigured(
+        f"ADMIN_URL must be a relative path ending in a slash, like admin/, not {ADMIN_URL!r}"
+    )
+# Admin logins are throttled by django-axes: after AXES_FAILURE_LIMIT failures for one
+# username (from anywhere) or from one address (any username), further attempts are refused
+# for AXES_COOLOFF_TIME, with the right password too; a success resets the count.
+# `manage.py axes_reset_username NAME` lets a locked-out colleague back in at once.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "campaign.views.admin_locked_out"
+AXES_CLIENT_IP_CALLABLE = "campaign.client_ip.client_ip"  # the same client as rate limits
+AXES_SENSITIVE_PARAMETERS = ["password"]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

@@ -6,6 +6,8 @@ from django.views.static import serve
 
 from campaign.views import favicon, healthz, how_gifts_are_used
 
+handler500 = "campaign.views.server_error"
+
 admin.site.site_header = "Conservation campaigns: staff"
 admin.site.site_title = "Campaign admin"
 
@@ -13,7 +15,7 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="projects:list", permanent=False)),
     path("projects/", include("projects.urls")),
     path("", include("donations.urls")),
-    path("admin/", admin.site.urls),
+    path(settings.ADMIN_URL, admin.site.urls),
     path("healthz", healthz, name="healthz"),
     path("favicon.ico", favicon, name="favicon"),
     path("how-your-gift-is-used/", how_gifts_are_used, name="how_gifts_are_used"),

@@ -1,12 +1,17 @@
 from __future__ import annotations
 
 import logging
+import sys
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import caches
-from django.db import connection
+from django.db import InterfaceError, OperationalError, connection
 from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.urls import Resolver404, resolve, reverse
+from django.utils.cache import patch_cache_control
+from django.views import defaults
 from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.http import require_GET
 
@@ -53,3 +58,52 @@ def favicon(request: HttpRequest) -> FileResponse:
 def how_gifts_are_used(request: HttpRequest) -> HttpResponse:
     """What "100% of your donation goes to conservation" means, linked from every page."""
     return render(request, "how_gifts_are_used.html")
+
+
+# Seconds a client should wait before trying again while the database is unreachable.
+RETRY_AFTER = 30
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """handler500: an unreachable database is an outage, not a bug. Answer 503 with
+    Retry-After and a page that says so (the thank-you page and its status JSON: the gift is
+    being confirmed), never a raw 500. Anything else is Django's 500 page."""
+    exc = sys.exc_info()[1]
+    if not isinstance(exc, OperationalError | InterfaceError):
+        return defaults.server_error(request)
+    logger.error("Database unreachable for %s %s: %s", request.method, request.path, exc)
+    try:
+        match = resolve(request.path_info)
+    except Resolver404:
+        match = None
+    name = match.view_name if match else ""
+    response: HttpResponse
+    if name == "donations:status":
+        response = JsonResponse(
+            {"status": "processing", "label": "Being confirmed", "final": False}, status=503
+        )
+    elif name == "donations:thanks" and match is not None:
+        status_url = reverse("donations:status", kwargs=match.kwargs)
+        response = render(
+            request, "donations/thanks_confirming.html", {"status_url": status_url}, status=503
+        )
+    else:
+        response = render(request, "503.html", status=503)
+    response["Retry-After"] = str(RETRY_AFTER)
+    patch_cache_control(response, no_store=True, private=True)
+    return response
+
+
+def admin_locked_out(
+    request: HttpRequest, original_response: Any = None, credentials: Any = None
+) -> HttpResponse:
+    """django-axes' answer to a locked-out admin login: 429 and a page that says why."""
+    minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+    response = render(
+        request,
+        "admin/locked_out.html",
+        {"minutes": minutes, "site_title": "Campaign admin", "site_header": "Campaign admin"},
+        status=429,
+    )
+    response["Retry-After"] = str(minutes * 60)
+    return response

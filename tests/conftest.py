@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from django.core.cache import caches
+from django.urls import reverse
 from djmoney.money import Money
 from PIL import Image
 
@@ -104,3 +105,11 @@ def fake_stripe(_fake_stripe_server: Any, settings: Any) -> Iterator[Any]:
     settings.STRIPE_WEBHOOK_SECRET = WEBHOOK_SECRET
     settings.STRIPE_MAX_NETWORK_RETRIES = 2
     yield _fake_stripe_server
+
+
+def admin_login(client: Any, username: str, password: str) -> None:
+    """Sign in through the admin's login form, as staff do (django-axes sees every attempt)."""
+    response = client.post(
+        reverse("admin:login"), {"username": username, "password": password, "next": "/"}
+    )
+    assert response.status_code == 302, response.content[:2000]

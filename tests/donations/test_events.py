@@ -22,6 +22,7 @@ from donations import tasks
 from donations.models import Donation, TransitionLog, WebhookEvent
 from donations.providers import stripe_payloads
 from donations.services import catchup, lifecycle, receipts
+from tests.conftest import admin_login
 from tests.donations.event_helpers import (
     Webhooks,
     applied_actions,
@@ -350,7 +351,7 @@ def test_amount_mismatch_is_flagged_for_finance_and_counts_what_stripe_charged(
     user = User.objects.create_user("finance", password="a-finance-pass-5521", is_staff=True)
     user.groups.add(Group.objects.get(name="Finance"))
     staff = Client()
-    assert staff.login(username="finance", password="a-finance-pass-5521")
+    admin_login(staff, "finance", "a-finance-pass-5521")
     page = staff.get("/admin/donations/donation/", {"needs_review__exact": "1"})
     assert page.status_code == 200
     assert "Odd Amount" in page.text

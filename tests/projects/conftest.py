@@ -13,6 +13,8 @@ from django.contrib.auth.models import Group, User
 from django.test import Client
 from PIL import Image
 
+from tests.conftest import admin_login
+
 EDITOR_PASSWORD = "an-editor-pass-4817"
 
 
@@ -32,7 +34,7 @@ def editor(db: None) -> User:
 @pytest.fixture
 def editor_client(editor: User) -> Client:
     c = Client()
-    assert c.login(username=editor.username, password=EDITOR_PASSWORD)
+    admin_login(c, editor.username, EDITOR_PASSWORD)
     return c
 
 

@@ -55,6 +55,6 @@ class Command(BaseCommand):
             user.save()
             self.stdout.write(
                 self.style.WARNING(
-                    f"Staff login for {settings.SITE_URL}/admin/  user: admin  password: {password}"
+                    f"Staff login for {settings.SITE_URL}/{settings.ADMIN_URL}  user: admin  password: {password}"
                 )
             )
