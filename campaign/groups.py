@@ -25,6 +25,10 @@ STAFF_GROUPS: dict[str, list[tuple[str, str]]] = {
         ("donations", "view_matchallocation"),
         ("projects", "view_fundingtotals"),
         ("projects", "view_project"),
+        # The money figures of a project (cost, acres, price per acre, after-goal policy):
+        # read-only to Editors, who keep every other field.
+        ("projects", "change_project"),
+        ("projects", "change_project_money"),
     ],
 }
 

@@ -12,6 +12,9 @@ from projects.models import FundingTotals, KeySpecies, Photo, Project, Section, 
 from projects.selectors import project_funding
 from projects.services.images import photo_renditions_refresh, project_hero_refresh
 
+# Fields whose change moves what a project's page says about money.
+MONEY_FIELDS = ["cost", "acres", "price_per_acre_override", "after_goal"]
+
 
 class KeySpeciesInline(admin.TabularInline):
     model = KeySpecies
@@ -82,6 +85,15 @@ class ProjectAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Project]:
         return super().get_queryset(request).select_related("totals")
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        """The money figures of an existing project are Finance's (and superusers'): read-only
+        to Editors, who keep every other field. A new project is entered whole, figures
+        included, by whoever creates it (nothing has been given to it yet)."""
+        readonly = list(super().get_readonly_fields(request, obj))
+        if obj is not None and not request.user.has_perm("projects.change_project_money"):
+            readonly += MONEY_FIELDS
+        return readonly
 
     @admin.display(description="Raised")
     def raised(self, obj: Project) -> str:

@@ -97,6 +97,12 @@ class Project(models.Model):
 
     class Meta:
         ordering = ["-published_at", "title"]
+        permissions = [
+            (
+                "change_project_money",
+                "Can change a project's cost, currency, acres, price per acre and after-goal policy",
+            )
+        ]
         constraints = [
             models.CheckConstraint(condition=models.Q(acres__gt=0), name="project_acres_positive"),
             models.CheckConstraint(condition=models.Q(cost__gt=0), name="project_cost_positive"),

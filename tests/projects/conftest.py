@@ -38,6 +38,19 @@ def editor_client(editor: User) -> Client:
     return c
 
 
+FINANCE_PASSWORD = "a-finance-pass-6620"
+
+
+@pytest.fixture
+def finance_client(db: None) -> Client:
+    """Finance staff: the money figures of a project are theirs to change."""
+    user = User.objects.create_user("finance", password=FINANCE_PASSWORD, is_staff=True)
+    user.groups.add(Group.objects.get(name="Finance"))
+    c = Client()
+    admin_login(c, user.username, FINANCE_PASSWORD)
+    return c
+
+
 class _FormParser(HTMLParser):
     """Collects what a browser would submit from one <form>: inputs, selects, textareas."""
 

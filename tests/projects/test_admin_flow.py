@@ -255,12 +255,12 @@ def _changelist_rows(html: str) -> dict[str, dict[str, str]]:
 
 
 def test_price_override_far_from_cost_over_acres_warns(
-    editor_client: Client, project: Project
+    finance_client: Client, project: Project
 ) -> None:
     url = f"/admin/projects/project/{project.pk}/change/"
-    data = _change_form(editor_client, project)
+    data = _change_form(finance_client, project)
     data.update({"price_per_acre_override_0": "1.17", "price_per_acre_override_1": "USD"})
-    response = editor_client.post(url, data, follow=True)
+    response = finance_client.post(url, data, follow=True)
     assert response.status_code == 200
     html = response.content.decode()
     assert "Check the price per acre: the override $1.17 differs from cost ÷ acres = $1.06" in html
@@ -268,22 +268,22 @@ def test_price_override_far_from_cost_over_acres_warns(
     project.refresh_from_db()
     assert project.price_per_acre_override == Money(Decimal("1.17"), "USD")
     # The change form points it out next to the field too.
-    change = editor_client.get(url).content.decode()
+    change = finance_client.get(url).content.decode()
     assert "⚠ Override $1.17; cost ÷ acres = $1.06" in change
 
 
 def test_price_override_within_five_percent_does_not_warn(
-    editor_client: Client, project: Project
+    finance_client: Client, project: Project
 ) -> None:
     url = f"/admin/projects/project/{project.pk}/change/"
-    data = _change_form(editor_client, project)
+    data = _change_form(finance_client, project)
     data.update({"price_per_acre_override_0": "1.10", "price_per_acre_override_1": "USD"})
-    html = editor_client.post(url, data, follow=True).content.decode()
+    html = finance_client.post(url, data, follow=True).content.decode()
     assert "was changed successfully" in html
     assert "Check the price per acre" not in html
     project.refresh_from_db()
     assert project.price_per_acre_override == Money(Decimal("1.10"), "USD")
-    assert "⚠" not in editor_client.get(url).content.decode()
+    assert "⚠" not in finance_client.get(url).content.decode()
 
 
 def test_inline_edits_and_deletes_are_saved(editor_client: Client, project: Project) -> None:
@@ -351,35 +351,89 @@ def _post_cost(client: Client, project: Project, amount: str, currency: str) -> 
     ids=["gift", "matching-pool", "totals"],
 )
 def test_currency_cannot_change_once_money_is_counted_in_it(
-    editor_client: Client, project: Project, money_in_usd: Callable[[Project], None]
+    finance_client: Client, project: Project, money_in_usd: Callable[[Project], None]
 ) -> None:
     money_in_usd(project)
 
-    status, html = _post_cost(editor_client, project, "303600", "EUR")
+    status, html = _post_cost(finance_client, project, "303600", "EUR")
     assert status == 200
     assert CURRENCY_LOCKED in form_errors(html)
     project.refresh_from_db()
     assert project.cost == Money(Decimal("303600"), "USD")
 
     # Changing amount and currency together is refused the same way.
-    status, html = _post_cost(editor_client, project, "400000", "EUR")
+    status, html = _post_cost(finance_client, project, "400000", "EUR")
     assert status == 200 and CURRENCY_LOCKED in form_errors(html)
     project.refresh_from_db()
     assert project.cost == Money(Decimal("303600"), "USD")
 
     # The amount alone may still change.
-    status, html = _post_cost(editor_client, project, "400000", "USD")
+    status, html = _post_cost(finance_client, project, "400000", "USD")
     assert status == 302, form_errors(html)
     project.refresh_from_db()
     assert project.cost == Money(Decimal("400000"), "USD")
 
 
-def test_currency_may_change_before_any_money(editor_client: Client, project: Project) -> None:
+def test_currency_may_change_before_any_money(finance_client: Client, project: Project) -> None:
     # A pool for every project matches only projects in its own currency: it does not fix
     # the currency of a project it has not matched a gift to.
     _pool(covers_all_projects=True)
 
-    status, html = _post_cost(editor_client, project, "280000", "EUR")
+    status, html = _post_cost(finance_client, project, "280000", "EUR")
     assert status == 302, form_errors(html)
     project.refresh_from_db()
     assert project.cost == Money(Decimal("280000"), "EUR")
+
+
+# --- Money figures are Finance's -------------------------------------------------------------
+
+
+def test_editor_cannot_change_money_figures(editor_client: Client, project: Project) -> None:
+    """The audit's case: an Editor posted cost_0=1.00 and the public page said "Funded!"."""
+    Donation.objects.create(
+        project=project,
+        amount=Money(50, "USD"),
+        donor_name="Ana",
+        donor_email="ana@example.org",
+        status=Donation.Status.SUCCEEDED,
+    )
+    FundingTotals.objects.filter(project=project).update(raised=Decimal("50"))
+    url = f"/admin/projects/project/{project.pk}/change/"
+    page = editor_client.get(url).content.decode()
+    data = admin_form_data(page)
+    for field in ["cost_0", "cost_1", "acres", "price_per_acre_override_0", "after_goal"]:
+        assert field not in data, field  # shown, not editable
+    assert "$303,600.00" in page or "303,600" in page
+    data.update(
+        {
+            "cost_0": "1.00",
+            "cost_1": "USD",
+            "acres": "1",
+            "price_per_acre_override_0": "0.01",
+            "price_per_acre_override_1": "USD",
+            "after_goal": Project.AfterGoal.CLOSE_FORM,
+            "summary": "A new summary by the editor.",
+        }
+    )
+    response = editor_client.post(url, data)
+    assert response.status_code == 302, form_errors(response.content.decode())
+    project.refresh_from_db()
+    assert project.summary == "A new summary by the editor."  # everything else is theirs
+    assert project.cost == Money(Decimal("303600"), "USD")
+    assert project.acres == Decimal("285288")
+    assert project.price_per_acre_override is None
+    assert project.after_goal == Project.AfterGoal.KEEP_ACCEPTING
+    public = Client().get(project.get_absolute_url()).content.decode()
+    assert "Funded!" not in public
+
+
+def test_finance_changes_money_figures(finance_client: Client, project: Project) -> None:
+    url = f"/admin/projects/project/{project.pk}/change/"
+    data = admin_form_data(finance_client.get(url).content.decode())
+    data.update({"cost_0": "320000", "acres": "290000", "after_goal": "close"})
+    response = finance_client.post(url, data)
+    assert response.status_code == 302, form_errors(response.content.decode())
+    project.refresh_from_db()
+    assert project.cost == Money(Decimal("320000"), "USD")
+    assert project.acres == Decimal("290000")
+    assert project.after_goal == Project.AfterGoal.CLOSE_FORM

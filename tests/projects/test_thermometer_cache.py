@@ -77,16 +77,16 @@ def test_cost_change_that_skips_updated_at_still_shows(client: Client, project: 
 
 
 def test_cost_change_through_the_admin_shows_in_the_thermometer(
-    editor_client: Client, project: Project
+    finance_client: Client, project: Project
 ) -> None:
     public = Client()
     html, _ = _get(public, project)
     assert _by_testid(html, "cost") == "$303,600"
 
     url = f"/admin/projects/project/{project.pk}/change/"
-    data = admin_form_data(editor_client.get(url).content.decode())
+    data = admin_form_data(finance_client.get(url).content.decode())
     data["cost_0"] = "400000"
-    response = editor_client.post(url, data)
+    response = finance_client.post(url, data)
     assert response.status_code == 302, form_errors(response.content.decode())
 
     html, rendered = _get(public, project)
