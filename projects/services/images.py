@@ -1,7 +1,9 @@
 """Uploaded photos: validation, normalisation and responsive renditions (Pillow).
 
-Every upload is decoded once, fully, under a pixel budget, re-encoded without metadata
-(EXIF, GPS, XMP are dropped) and with its EXIF orientation applied. Renditions are made
+Every upload is decoded once, fully, under a pixel budget and side and shape limits,
+re-encoded without metadata (EXIF, GPS, XMP, IPTC, JPEG comments and PNG text are dropped;
+an RGB colour profile is kept, so colours look as the photographer meant) and with its EXIF
+orientation applied. Renditions are made
 from the normalised original at the widths in ``settings.IMAGE_RENDITION_WIDTHS``.
 """
 
@@ -24,6 +26,8 @@ if TYPE_CHECKING:
     from projects.models import Photo, Project
 
 ALLOWED_FORMATS = {"JPEG", "PNG", "WEBP", "GIF"}
+# A photo at most this many times as long as it is wide (a 10:1 panorama passes).
+IMAGE_MAX_ASPECT = 20
 
 
 @dataclass(frozen=True)
@@ -55,6 +59,21 @@ def image_clean(file: IO[bytes], *, name: str) -> CleanImage:
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(file)
             # Refuse by header dimensions before decoding: a bomb is small on disk.
+            longest, shortest = max(image.size), min(image.size)
+            if longest > settings.IMAGE_MAX_SIDE or longest > IMAGE_MAX_ASPECT * shortest:
+                # A 39,000,000 × 1 picture is within the pixel budget, but no photo, and
+                # JPEG cannot hold a side over 65,535 pixels.
+                raise ValidationError(
+                    "This image is %(w)s × %(h)s pixels; photos may be at most %(max)s pixels "
+                    "on a side and at most %(ratio)s times as long as they are wide.",
+                    code="dimensions",
+                    params={
+                        "w": image.width,
+                        "h": image.height,
+                        "max": f"{settings.IMAGE_MAX_SIDE:,}",
+                        "ratio": IMAGE_MAX_ASPECT,
+                    },
+                )
             if image.width * image.height > settings.IMAGE_MAX_PIXELS:
                 raise ValidationError(
                     "This image is %(w)s × %(h)s pixels; the limit is %(max)s megapixels.",
@@ -89,18 +108,40 @@ def image_clean(file: IO[bytes], *, name: str) -> CleanImage:
             params={"error": str(exc)[:80]},
         ) from exc
 
+    source_mode = image.mode
+    icc = image.info.get("icc_profile")
     image: Image.Image = ImageOps.exif_transpose(image) or image  # type: ignore[no-redef]
     has_alpha = image.mode in ("RGBA", "LA") or (image.mode == "P" and "transparency" in image.info)
     out = io.BytesIO()
     stem = PurePosixPath(name).stem[:80] or "photo"
     if has_alpha:
-        image.convert("RGBA").save(out, format="PNG", optimize=True)
+        _save_clean(image.convert("RGBA"), out, "PNG", _rgb_profile(icc, source_mode))
         new_name = f"{stem}.png"
     else:
-        # No exif= / icc_profile= passed: metadata, GPS included, does not survive.
-        image.convert("RGB").save(out, format="JPEG", quality=88, optimize=True)
+        _save_clean(image.convert("RGB"), out, "JPEG", _rgb_profile(icc, source_mode))
         new_name = f"{stem}.jpg"
     return CleanImage(ContentFile(out.getvalue(), name=new_name), image.width, image.height)
+
+
+def _rgb_profile(icc: object, source_mode: str) -> bytes | None:
+    """The upload's colour profile, if it still describes the RGB pixels we write: an RGB
+    profile on an RGB(A) or palette image. A CMYK or grey profile would be wrong once the
+    pixels are converted, so it is dropped (the pixels are then read as sRGB)."""
+    if not isinstance(icc, bytes) or len(icc) < 20 or icc[16:20] != b"RGB ":
+        return None
+    return icc if source_mode in {"RGB", "RGBA", "P", "RGBX"} else None
+
+
+def _save_clean(image: Image.Image, out: IO[bytes], fmt: str, icc: bytes | None) -> None:
+    """Write pixels and the colour profile, nothing else. Pillow carries some metadata over
+    from what it read (a JPEG comment, XMP) when saving the same image, so info is emptied
+    first; EXIF, GPS, IPTC and PNG text are never written because nothing passes them."""
+    image.info = {}
+    options: dict[str, object] = {"icc_profile": icc} if icc else {}
+    if fmt == "PNG":
+        image.save(out, format="PNG", optimize=True, **options)
+    else:
+        image.save(out, format="JPEG", quality=88, optimize=True, **options)
 
 
 def renditions_build(field_file: FieldFile) -> dict[str, str]:
@@ -113,13 +154,18 @@ def renditions_build(field_file: FieldFile) -> dict[str, str]:
             if width >= original.width:
                 continue
             copy = original.copy()
-            copy.thumbnail((width, 10 * width), Image.Resampling.LANCZOS)
+            copy.thumbnail((width, IMAGE_MAX_ASPECT * width), Image.Resampling.LANCZOS)
             out = io.BytesIO()
+            icc = _rgb_profile(original.info.get("icc_profile"), original.mode)
+            options: dict[str, object] = {"icc_profile": icc} if icc else {}
             if copy.mode == "RGBA":
-                copy.save(out, format="PNG", optimize=True)
+                copy.info = {}
+                copy.save(out, format="PNG", optimize=True, **options)
                 ext = "png"
             else:
-                copy.convert("RGB").save(out, format="JPEG", quality=82, progressive=True)
+                copy = copy.convert("RGB")
+                copy.info = {}
+                copy.save(out, format="JPEG", quality=82, progressive=True, **options)
                 ext = "jpg"
             target = f"{base.parent}/renditions/{base.stem}-{width}.{ext}"
             renditions[str(width)] = default_storage.save(target, ContentFile(out.getvalue()))

@@ -156,7 +156,14 @@ def bomb_png(width: int, height: int) -> bytes:
     """A valid 1-bit greyscale PNG of the given size; all black, so it compresses to little."""
     row = b"\x00" + bytes((width + 7) // 8)  # filter byte, then the packed pixels
     compressor = zlib.compressobj(9)
-    idat = b"".join(compressor.compress(row) for _ in range(height)) + compressor.flush()
+    rows_per_chunk = max(1, 1_000_000 // len(row))
+    chunks, rest = divmod(height, rows_per_chunk)
+    block = row * rows_per_chunk
+    idat = (
+        b"".join(compressor.compress(block) for _ in range(chunks))
+        + compressor.compress(row * rest)
+        + compressor.flush()
+    )
     ihdr = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
     return (
         b"\x89PNG\r\n\x1a\n"
@@ -210,12 +217,37 @@ def _post_photo(client: Client, project: Project, name: str, content: bytes) -> 
             "This image is 8000 × 6000 pixels; the limit is 40 megapixels.",
         ),
         (
+            # The audit's cases: within the pixel budget, no photo, and past JPEG's limits.
+            "line.png",
+            lambda: bomb_png(39_000_000, 1),
+            "This image is 39000000 × 1 pixels; photos may be at most 12,000 pixels on a side",
+        ),
+        (
+            "column.png",
+            lambda: bomb_png(1, 39_000_000),
+            "This image is 1 × 39000000 pixels; photos may be at most 12,000 pixels on a side",
+        ),
+        (
+            "strip.png",
+            lambda: bomb_png(8_000, 300),
+            "and at most 20 times as long as they are wide.",
+        ),
+        (
             "scan.bmp",
             lambda: image_bytes(200, 100, fmt="BMP"),
             "BMP images are not accepted; upload a JPEG, PNG, WebP or GIF.",
         ),
     ],
-    ids=["not-an-image", "truncated-jpeg", "decompression-bomb", "over-pixel-limit", "bmp"],
+    ids=[
+        "not-an-image",
+        "truncated-jpeg",
+        "decompression-bomb",
+        "over-pixel-limit",
+        "39M-by-1",
+        "1-by-39M",
+        "too-narrow",
+        "bmp",
+    ],
 )
 def test_bad_uploads_are_refused_with_a_clear_message(
     editor_client: Client, project: Project, name: str, make_content: Any, message: str
@@ -347,3 +379,68 @@ def test_gps_and_other_metadata_are_stripped(rotated_upload: Photo) -> None:
             assert len(exif) == 0
     # Every file on disk is one of the photo's: nothing else kept the original.
     assert {p.name for p in media_files()} == {Path(n).name for n in names}
+
+
+def _sRGB_profile() -> bytes:
+    from PIL import ImageCms
+
+    return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+
+
+def _with_app13(jpeg: bytes, payload: bytes) -> bytes:
+    """Insert an IPTC (Photoshop APP13) segment after the JPEG's start marker."""
+    body = (
+        b"Photoshop 3.0\x00" + b"8BIM\x04\x04\x00\x00" + struct.pack(">I", len(payload)) + payload
+    )
+    return jpeg[:2] + b"\xff\xed" + struct.pack(">H", len(body) + 2) + body + jpeg[2:]
+
+
+SECRETS = [b"secret-comment", b"secret-xmp", b"secret-iptc", b"secret-png-text"]
+
+
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG"])
+def test_text_metadata_is_stripped_and_the_colour_profile_kept(
+    editor_client: Client, project: Project, fmt: str
+) -> None:
+    icc = _sRGB_profile()
+    source = Image.new("RGBA" if fmt == "PNG" else "RGB", (1200, 800), (30, 90, 60, 255))
+    out = io.BytesIO()
+    xmp = b'<x:xmpmeta xmlns:x="adobe:ns:meta/">secret-xmp</x:xmpmeta>'
+    if fmt == "JPEG":
+        source.save(out, format="JPEG", comment=b"secret-comment", xmp=xmp, icc_profile=icc)
+        content = _with_app13(out.getvalue(), b"\x1c\x02\x78\x00\x0bsecret-iptc")
+    else:
+        from PIL.PngImagePlugin import PngInfo
+
+        text = PngInfo()
+        text.add_text("Comment", "secret-png-text")
+        text.add_itxt("XML:com.adobe.xmp", "secret-xmp")
+        source.save(out, format="PNG", pnginfo=text, icc_profile=icc)
+        content = out.getvalue()
+    assert sum(secret in content for secret in SECRETS) >= 2  # the control: they are there
+    status, html = _post_photo(editor_client, project, f"meta.{fmt.lower()}", content)
+    assert status == 302, form_errors(html)
+    photo = Photo.objects.get(project=project)
+    names = [photo.image.name, *photo.renditions.values()]
+    assert len(names) == 3  # the original and two renditions (480, 960)
+    for name in names:
+        raw = _stored(name).read_bytes()
+        for secret in SECRETS:
+            assert secret not in raw, (name, secret)
+        assert b"\xff\xfe" not in raw[:2000] if fmt == "JPEG" else True  # no COM segment
+        with Image.open(io.BytesIO(raw)) as stored:
+            assert stored.info.get("icc_profile") == icc, name  # colours as meant
+            assert "comment" not in stored.info and "xmp" not in stored.info
+
+
+def test_a_cmyk_profile_is_not_kept_on_rgb_pixels(editor_client: Client, project: Project) -> None:
+    cmyk = Image.new("CMYK", (800, 600), (0, 80, 80, 10))
+    out = io.BytesIO()
+    fake_cmyk_profile = bytes(16) + b"CMYK" + bytes(108)
+    cmyk.save(out, format="JPEG", icc_profile=fake_cmyk_profile)
+    status, html = _post_photo(editor_client, project, "print.jpg", out.getvalue())
+    assert status == 302, form_errors(html)
+    photo = Photo.objects.get(project=project)
+    with Image.open(_stored(photo.image.name)) as stored:
+        assert stored.mode == "RGB"
+        assert "icc_profile" not in stored.info
