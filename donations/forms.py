@@ -67,6 +67,22 @@ class TextareaField(forms.CharField):
         return str(super().to_python(value))
 
 
+# Line breaks and other control characters (a name goes into email headers, where a line
+# break is refused by Django and would otherwise start a new header).
+NAME_FORBIDDEN = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+class NameField(forms.CharField):
+    """A person's name on one line."""
+
+    def validate(self, value: Any) -> None:
+        super().validate(value)
+        if value and NAME_FORBIDDEN.search(value):
+            raise forms.ValidationError(
+                "A name must be on one line, without line breaks or tabs.", code="line_break"
+            )
+
+
 class CurrencyField(forms.ChoiceField):
     """A choice of the project's offered currencies. A currency the platform takes but that
     this project cannot count gets its own explanation rather than "not a valid choice"."""
@@ -105,7 +121,7 @@ class DonateForm(forms.Form):
         initial=Donation.Frequency.ONE_TIME,
         widget=forms.RadioSelect,
     )
-    donor_name = forms.CharField(label="Your name", max_length=120)
+    donor_name = NameField(label="Your name", max_length=120)
     donor_email = forms.EmailField(label="Email (for your receipt)", max_length=EMAIL_MAX_LENGTH)
     anonymous = forms.BooleanField(required=False, label="Show my gift as anonymous")
     hide_amount = forms.BooleanField(required=False, label="Don't show my amount publicly")
@@ -115,7 +131,7 @@ class DonateForm(forms.Form):
     tribute_type = forms.ChoiceField(
         choices=Donation.Tribute.choices, required=False, label="Dedicate this gift"
     )
-    tribute_name = forms.CharField(required=False, max_length=120, label="Honouree's name")
+    tribute_name = NameField(required=False, max_length=120, label="Honouree's name")
     tribute_notify_email = forms.EmailField(
         required=False, max_length=EMAIL_MAX_LENGTH, label="Let someone know (email, optional)"
     )

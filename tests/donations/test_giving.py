@@ -307,6 +307,15 @@ def test_limits_are_inclusive(client: Client, project: Project, fake_stripe: Any
             "Enter a valid email address.",
         ),
         ({"message": "x" * 281}, "Ensure this value has at most 280 characters (it has 281)."),
+        # A name goes into email headers: one line only (a line break made Django refuse
+        # the tribute notice's header, and the catch-up job raised on every run).
+        ({"donor_name": "Ana\nQuispe"}, "A name must be on one line, without line breaks"),
+        ({"donor_name": "Ana\r\nBcc: x@example.org"}, "A name must be on one line"),
+        (
+            {"tribute_type": "memory", "tribute_name": "Gran\nma"},
+            "A name must be on one line, without line breaks or tabs.",
+        ),
+        ({"tribute_type": "memory", "tribute_name": "Gran\u2028ma"}, "A name must be on one line"),
     ],
 )
 def test_invalid_donor_details_are_refused_with_a_visible_error(
