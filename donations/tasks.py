@@ -6,8 +6,10 @@ import logging
 
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
+from django.db import InterfaceError, OperationalError
 
 from donations.services import catchup, events, receipts
+from donations.services.isolation import item_isolated
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +36,8 @@ def inbox_sweep() -> int:
             continue
         except SoftTimeLimitExceeded:
             raise  # out of time: stop cleanly; the next sweep carries on with the rest
+        except (OperationalError, InterfaceError):
+            raise  # the database, not the event: the task's retry policy handles it
         except Exception:  # one bad event must not stop the sweep; it is marked and logged
             logger.exception("Sweep could not process webhook event %s", pk)
     return len(pending)
@@ -63,7 +67,8 @@ def receipts_catch_up() -> int:
     ):
         for donation_id in unsent():
             try:
-                sent += send(donation_id=donation_id)
+                with item_isolated("Catch-up email for", donation_id):
+                    sent += send(donation_id=donation_id)
             except OSError:  # mail server down: the next run tries again
                 logger.warning("Email for %s could not be sent; will retry", donation_id)
     return sent

@@ -4,6 +4,7 @@ pending gifts re-checked, events the provider could not deliver reported."""
 from __future__ import annotations
 
 import logging
+from uuid import UUID
 
 from django.conf import settings
 from django.utils import timezone
@@ -11,6 +12,7 @@ from django.utils import timezone
 from donations.models import Donation, WebhookEvent
 from donations.providers import ProviderError, provider
 from donations.services import lifecycle
+from donations.services.isolation import item_isolated
 
 logger = logging.getLogger(__name__)
 
@@ -28,26 +30,33 @@ def pending_recheck(*, limit: int = 200) -> dict[str, int]:
     changed = 0
     for donation_id, session_id in stale:
         seen += 1
-        if not session_id:
-            # The start was interrupted before Stripe had a session: no one can pay it.
-            if lifecycle.donation_fail(
-                donation_id=donation_id,
-                reason="no Checkout Session was created (the start was interrupted)",
-                event_id="recheck",
-            ):
-                changed += 1
-            continue
-        try:
-            session = provider().checkout_session_get(str(session_id))
-        except ProviderError as exc:
-            logger.warning("Recheck of %s failed: %s", donation_id, exc)
-            continue
-        lifecycle.donation_session_sync(
-            donation_id=donation_id, session=session, event_id="recheck"
-        )
-        if Donation.objects.filter(pk=donation_id).exclude(status=Donation.Status.PENDING).exists():
-            changed += 1
+        with item_isolated("Recheck of pending gift", donation_id):
+            changed += _recheck_one(donation_id, session_id)
     return {"checked": seen, "changed": changed}
+
+
+def _recheck_one(donation_id: UUID, session_id: str | None) -> int:
+    """Re-check one stale gift; 1 when it left pending."""
+    if not session_id:
+        # The start was interrupted before Stripe had a session: no one can pay it.
+        return int(
+            bool(
+                lifecycle.donation_fail(
+                    donation_id=donation_id,
+                    reason="no Checkout Session was created (the start was interrupted)",
+                    event_id="recheck",
+                )
+            )
+        )
+    try:
+        session = provider().checkout_session_get(str(session_id))
+    except ProviderError as exc:
+        logger.warning("Recheck of %s failed: %s", donation_id, exc)
+        return 0
+    lifecycle.donation_session_sync(donation_id=donation_id, session=session, event_id="recheck")
+    return int(
+        Donation.objects.filter(pk=donation_id).exclude(status=Donation.Status.PENDING).exists()
+    )
 
 
 def failed_events_report() -> list[str]:
@@ -55,9 +64,10 @@ def failed_events_report() -> list[str]:
     loudly for finance/engineering; the recheck job reconciles the gifts they concern."""
     missing: list[str] = []
     for event in provider().events_failed_delivery():
-        if not WebhookEvent.objects.filter(stripe_id=event.id).exists():
-            missing.append(event.id)
-            logger.error("Stripe could not deliver event %s (%s)", event.id, event.type)
+        with item_isolated("Failed-delivery check of event", event.id):
+            if not WebhookEvent.objects.filter(stripe_id=event.id).exists():
+                missing.append(event.id)
+                logger.error("Stripe could not deliver event %s (%s)", event.id, event.type)
     failed_here = WebhookEvent.objects.filter(status=WebhookEvent.Status.FAILED).count()
     if failed_here:
         logger.error("%s stored webhook events failed processing", failed_here)

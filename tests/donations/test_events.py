@@ -542,6 +542,29 @@ def test_pending_recheck_takes_the_oldest_first_and_fails_gifts_without_a_sessio
     assert TransitionLog.objects.get(donation=orphan, applied=True).event_id == "recheck"
 
 
+def test_pending_recheck_goes_on_past_a_gift_it_cannot_process(
+    hooks: Webhooks, project: Any, fake_stripe: Any, caplog: Any
+) -> None:
+    """One item's failure is logged and the rest are re-checked (before, the job raised at
+    the first and every gift behind it stayed pending, run after run)."""
+    broken = gift_start(project, "10")
+    abandoned = gift_start(project, "20")
+    # A session the code cannot read (an unknown currency): fails however often it is tried.
+    fake_stripe.update(broken.checkout_session_id, status="complete", currency="???")
+    fake_stripe.update(abandoned.checkout_session_id, status="expired")
+    old = timezone.now() - django_settings.DONATION_PENDING_RECHECK_AFTER
+    for age, d in enumerate([broken, abandoned]):
+        Donation.objects.filter(pk=d.pk).update(created_at=old - timedelta(hours=2 - age))
+
+    with hooks.capture(execute=True):
+        result = tasks.pending_recheck()
+
+    assert result == {"checked": 2, "changed": 1}
+    assert fresh(abandoned).status == S.EXPIRED
+    assert fresh(broken).status == S.PENDING
+    assert f"Recheck of pending gift {broken.pk} failed; going on with the rest" in caplog.text
+
+
 def test_failed_events_report_lists_events_stripe_could_not_deliver(
     hooks: Webhooks, fake_stripe: Any, caplog: Any
 ) -> None:

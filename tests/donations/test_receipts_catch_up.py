@@ -4,12 +4,15 @@ commit) is sent by the catch-up beat job, once."""
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
+import pytest
 from django.core import mail
 from django.core.mail.backends.base import BaseEmailBackend
 from django.test import Client
 from django.utils import timezone
+from djmoney.money import Money
 
 from donations import tasks
 from donations.models import Donation
@@ -57,3 +60,56 @@ def test_catch_up_skips_gifts_that_did_not_succeed(project: Any, fake_stripe: An
     Donation.objects.filter(pk=donation.pk).update(created_at=timezone.now() - timedelta(hours=1))
     assert tasks.receipts_catch_up() == 0
     assert mail.outbox == []
+
+
+def _succeeded_gift(project: Any, name: str, minutes_ago: int, **fields: Any) -> Donation:
+    return Donation.objects.create(
+        project=project,
+        amount=Money(Decimal("25"), "USD"),
+        donor_name=name,
+        donor_email=f"{name.lower().split()[0]}@example.org",
+        status=Donation.Status.SUCCEEDED,
+        counted=Decimal("25"),
+        succeeded_at=timezone.now() - timedelta(minutes=minutes_ago),
+        **fields,
+    )
+
+
+def test_one_bad_notice_does_not_block_the_catch_up_job(
+    project: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The audit's case: a tribute name with a line break (stored before the form refused
+    them) made Django refuse the notice's subject header; the job raised on every run and
+    the notices queued behind it were never sent."""
+    tribute = {"tribute_type": "memory", "receipt_sent_at": timezone.now()}
+    bad = _succeeded_gift(
+        project,
+        "Bad Row",
+        30,
+        tribute_name="Gran\nBcc: x@example.org",
+        tribute_notify_email="family@example.org",
+        **tribute,
+    )
+    good = _succeeded_gift(
+        project,
+        "Good Row",
+        20,
+        tribute_name="Grandpa",
+        tribute_notify_email="kin@example.org",
+        **tribute,
+    )
+    receipt = _succeeded_gift(project, "Receipt Owed", 15)
+
+    assert tasks.receipts_catch_up() == 2  # does not raise
+    assert sorted(m.to[0] for m in mail.outbox) == ["kin@example.org", "receipt@example.org"]
+    assert f"Catch-up email for {bad.pk} failed; going on with the rest" in caplog.text
+    assert "BadHeaderError" in caplog.text
+    good.refresh_from_db()
+    assert good.tribute_notified_at is not None
+    bad.refresh_from_db()
+    assert bad.tribute_notified_at is None  # not marked sent: it was not
+    # The next run tries the bad one again (and logs it again), and nothing else.
+    mail.outbox.clear()
+    assert tasks.receipts_catch_up() == 0
+    assert mail.outbox == []
+    assert receipt.pk
