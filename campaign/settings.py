@@ -14,6 +14,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 from campaign.client_ip import trusted_proxies_parse
@@ -190,6 +191,16 @@ CELERY_BEAT_SCHEDULE = {
         "task": "donations.tasks.failed_events_report",
         "schedule": timedelta(hours=1),
     },
+    # Payouts whose events were missed (or whose listing task was lost), last days'.
+    "repair-payouts": {
+        "task": "donations.tasks.payouts_repair",
+        "schedule": timedelta(hours=1),
+    },
+    # The check that proves the thermometer; mails ADMINS when anything disagrees.
+    "reconcile-nightly": {
+        "task": "donations.tasks.reconcile_nightly",
+        "schedule": crontab(hour=3, minute=17),
+    },
 }
 
 # --- Auth, i18n, files ----------------------------------------------------------------------
@@ -316,6 +327,17 @@ DONATION_FEE_FIXED = {
     "GBP": Decimal("0.20"),
     "JPY": Decimal("0"),
 }
+# reconcile_check: a succeeded Stripe gift older than this on no payout is a discrepancy
+# (Stripe's standard schedule pays out within a few days).
+RECONCILE_UNPAID_AFTER_DAYS = env.int("RECONCILE_UNPAID_AFTER_DAYS", default=10)
+# Who hears about discrepancies (mail_admins): "Name <email>, Name <email>".
+ADMINS = [
+    (name.strip(), addr.strip(" >"))
+    for name, _, addr in (
+        item.partition("<") for item in env.list("ADMINS", default=[]) if item.strip()
+    )
+]
+SERVER_EMAIL = env.str("SERVER_EMAIL", default="root@localhost")
 DONATION_PENDING_RECHECK_AFTER = timedelta(
     minutes=env.int("DONATION_PENDING_RECHECK_MINUTES", default=60)
 )
@@ -339,6 +361,12 @@ STRIPE_TIMEOUT_SECONDS = env.int("STRIPE_TIMEOUT_SECONDS", default=20)
 PAYMENT_PROVIDER = env.str("PAYMENT_PROVIDER", default="stripe" if STRIPE_SECRET_KEY else "test")
 if PAYMENT_PROVIDER not in {"stripe", "test"}:
     raise ImproperlyConfigured("PAYMENT_PROVIDER must be stripe or test")
+if PAYMENT_PROVIDER == "test":
+    # The test provider emulates Stripe's automatic payouts on a schedule too (demo).
+    CELERY_BEAT_SCHEDULE["test-provider-payout"] = {
+        "task": "donations.tasks.test_provider_payout",
+        "schedule": timedelta(minutes=env.int("TEST_PROVIDER_PAYOUT_MINUTES", default=10)),
+    }
 
 # --- Production hardening -------------------------------------------------------------------
 if PRODUCTION:

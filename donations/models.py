@@ -334,3 +334,197 @@ class MatchAllocation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.amount} {self.pool.currency}"
+
+
+class Payout(models.Model):
+    """A payout from the payment provider to the charity's bank account, and how its lines
+    reconcile (Stripe's own reconciliation status, and ours: do the lines add up?)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        IN_TRANSIT = "in_transit", "In transit"
+        PAID = "paid", "Paid"
+        FAILED = "failed", "Failed"
+        CANCELED = "canceled", "Canceled"
+
+    class Lines(models.TextChoices):
+        AWAITING = "awaiting", "Awaiting Stripe's reconciliation"
+        RECONCILED = "reconciled", "Lines sum to the amount"
+        MISMATCH = "mismatch", "Lines do not sum to the amount"
+        NOT_ITEMISED = "not_itemised", "Manual or instant payout: Stripe cannot itemise it"
+
+    stripe_id = models.CharField(max_length=255, unique=True)
+    amount = MoneyField(max_digits=14, decimal_places=2, default_currency="USD")
+    status = models.CharField(max_length=12, choices=Status.choices)
+    automatic = models.BooleanField(default=True)
+    method = models.CharField(max_length=12, default="standard")
+    arrival_date = models.DateTimeField(null=True, blank=True)
+    provider_reconciliation = models.CharField(
+        max_length=20, blank=True, help_text="Stripe's reconciliation_status."
+    )
+    lines_status = models.CharField(max_length=12, choices=Lines.choices, default=Lines.AWAITING)
+    lines_total = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    line_count = models.PositiveIntegerField(default=0)
+    unlinked_count = models.PositiveIntegerField(default=0)
+    difference = models.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="Amount minus the sum of the lines' net, when they do not agree.",
+    )
+    failure_code = models.CharField(max_length=80, blank=True)
+    failure_message = models.CharField(max_length=500, blank=True)
+    created = models.DateTimeField(null=True, blank=True, help_text="Stripe's creation time.")
+    reconciled_at = models.DateTimeField(null=True, blank=True)
+    recorded_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects: ClassVar[models.Manager[Payout]] = models.Manager()
+
+    class Meta:
+        ordering = ["-created", "-id"]
+        indexes = [
+            models.Index(fields=["-created", "-id"], name="payout_newest"),
+            models.Index(fields=["lines_status", "created"], name="payout_lines_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.stripe_id} {self.amount}"
+
+    @property
+    def currency(self) -> str:
+        return str(self.amount.currency)
+
+
+class LedgerEntry(models.Model):
+    """One money movement, append-only: written in the transaction of the state change that
+    caused it; never updated or deleted (database triggers refuse it). Only the links that
+    are learned later are filled in, once: the balance transaction id of a gift recorded
+    before Stripe reported it, and the payout the money arrived in.
+
+    ``amount`` is signed, in the currency the money moved in (the donor's); ``settled`` in
+    the account's settlement currency at Stripe's real rate. ``project_amount`` is what the
+    row moves the project's thermometer by (raised for gift movements, matched for match
+    rows), in the project's currency: the funding totals are the sum of these.
+    """
+
+    class Kind(models.TextChoices):
+        GIFT = "gift", "Gift (gross)"
+        FEE = "fee", "Processing fee"
+        REFUND = "refund", "Refund"
+        REFUND_FAILED = "refund_failed", "Failed refund (money back)"
+        DISPUTE_WITHDRAWAL = "dispute_withdrawal", "Dispute withdrawal"
+        DISPUTE_FEE = "dispute_fee", "Dispute fee"
+        DISPUTE_REINSTATEMENT = "dispute_reinstatement", "Dispute reinstatement"
+        MATCH = "match", "Match"
+        MATCH_REVERSAL = "match_reversal", "Match reversal"
+        OFFLINE_GIFT = "offline_gift", "Offline gift"
+        OFFLINE_VOID = "offline_void", "Offline gift voided"
+        ADJUSTMENT = "adjustment", "Adjustment (counted, no money moved)"
+
+    # Kinds that move a project's raised figure, and those that move its matched figure.
+    RAISED_KINDS = (
+        "gift",
+        "refund",
+        "refund_failed",
+        "dispute_withdrawal",
+        "dispute_reinstatement",
+        "offline_gift",
+        "offline_void",
+        "adjustment",
+    )
+    MATCH_KINDS = ("match", "match_reversal")
+
+    kind = models.CharField(max_length=24, choices=Kind.choices)
+    # What the row is about, unique per kind: the gift's id, a refund's or allocation's id,
+    # a balance transaction's id. Makes every write idempotent.
+    reference = models.CharField(max_length=255)
+    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="ledger")
+    donation = models.ForeignKey(
+        Donation, null=True, blank=True, on_delete=models.PROTECT, related_name="ledger"
+    )
+    pool = models.ForeignKey(
+        MatchingPool, null=True, blank=True, on_delete=models.PROTECT, related_name="ledger"
+    )
+    amount = MoneyField(max_digits=14, decimal_places=2, default_currency="USD")
+    settled = MoneyField(
+        max_digits=14, decimal_places=2, default_currency="USD", null=True, blank=True
+    )
+    exchange_rate = models.DecimalField(max_digits=18, decimal_places=9, null=True, blank=True)
+    project_amount = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal(0))
+    balance_transaction_id = models.CharField(max_length=255, blank=True)
+    payout = models.ForeignKey(
+        Payout, null=True, blank=True, on_delete=models.PROTECT, related_name="ledger"
+    )
+    occurred_at = models.DateTimeField(help_text="When the money moved, by Stripe's clock.")
+    recorded_at = models.DateTimeField(auto_now_add=True)
+    note = models.CharField(max_length=200, blank=True)
+
+    objects: ClassVar[models.Manager[LedgerEntry]] = models.Manager()
+
+    class Meta:
+        verbose_name_plural = "ledger entries"
+        ordering = ["-occurred_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "reference"], name="ledger_one_per_reference"),
+        ]
+        indexes = [
+            models.Index(fields=["project", "kind"], name="ledger_project_kind"),
+            models.Index(fields=["donation", "kind"], name="ledger_donation_kind"),
+            models.Index(fields=["payout"], name="ledger_payout"),
+            models.Index(fields=["balance_transaction_id"], name="ledger_balance_txn"),
+            models.Index(fields=["-occurred_at", "-id"], name="ledger_newest"),
+            # Succeeded gifts on no payout yet (reconcile_check): only the unpaid-out rows.
+            models.Index(
+                fields=["occurred_at"],
+                name="ledger_gift_no_payout",
+                condition=Q(kind="gift", payout__isnull=True),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.amount}"
+
+
+class PayoutLine(models.Model):
+    """One balance transaction a payout paid out, linked to the gift and ledger row it
+    belongs to, or unlinked (Stripe's own fees, adjustments, another product's charge)."""
+
+    payout = models.ForeignKey(Payout, on_delete=models.CASCADE, related_name="lines")
+    balance_transaction_id = models.CharField(max_length=255)
+    type = models.CharField(max_length=40)
+    reporting_category = models.CharField(max_length=60, blank=True)
+    source_id = models.CharField(max_length=255, blank=True)
+    amount = models.DecimalField(max_digits=14, decimal_places=2)
+    fee = models.DecimalField(max_digits=14, decimal_places=2)
+    net = models.DecimalField(max_digits=14, decimal_places=2)
+    currency = models.CharField(max_length=3)
+    exchange_rate = models.DecimalField(max_digits=18, decimal_places=9, null=True, blank=True)
+    donation = models.ForeignKey(
+        Donation, null=True, blank=True, on_delete=models.PROTECT, related_name="payout_lines"
+    )
+    ledger_entry = models.ForeignKey(
+        LedgerEntry, null=True, blank=True, on_delete=models.PROTECT, related_name="payout_lines"
+    )
+    description = models.CharField(max_length=300, blank=True)
+    created = models.DateTimeField(null=True, blank=True)
+
+    objects: ClassVar[models.Manager[PayoutLine]] = models.Manager()
+
+    class Meta:
+        ordering = ["payout", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["payout", "balance_transaction_id"], name="payout_line_once"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["donation"], name="payout_line_donation"),
+            models.Index(
+                fields=["payout"], name="payout_line_unlinked", condition=Q(donation__isnull=True)
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.balance_transaction_id} {self.net} {self.currency}"

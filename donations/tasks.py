@@ -8,7 +8,8 @@ from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.db import InterfaceError, OperationalError
 
-from donations.services import catchup, events, receipts
+from donations.providers import ProviderError
+from donations.services import catchup, demo, events, payouts, receipts, reconcile
 from donations.services.isolation import item_isolated
 
 logger = logging.getLogger(__name__)
@@ -77,3 +78,30 @@ def receipts_catch_up() -> int:
 @shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=10, max_retries=5)
 def tribute_notice_send(donation_id: str) -> bool:
     return receipts.tribute_notice_send(donation_id=donation_id)
+
+
+@shared_task(
+    acks_late=True,
+    autoretry_for=(ProviderError,),
+    retry_backoff=10,
+    retry_backoff_max=600,
+    max_retries=8,
+)
+def payout_reconcile(payout_id: str) -> str:
+    return str(payouts.payout_reconcile(payout_id=payout_id).lines_status)
+
+
+@shared_task(acks_late=True)
+def payouts_repair() -> list[str]:
+    return payouts.payouts_repair()
+
+
+@shared_task(acks_late=True)
+def reconcile_nightly() -> int:
+    """Beat's nightly reconcile_check; mails the site's ADMINS when anything disagrees."""
+    return reconcile.reconcile_nightly()
+
+
+@shared_task(acks_late=True)
+def test_provider_payout() -> str | None:
+    return demo.demo_payout()

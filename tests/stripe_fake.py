@@ -23,7 +23,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import stripe
 
-from donations.providers.stripe_objects import expanded, refund_movements
+from donations.providers.stripe_objects import expanded, list_page, refund_movements
 
 RECORDINGS = Path(__file__).parent / "recordings"
 RESOURCES = {
@@ -35,6 +35,7 @@ RESOURCES = {
     "payment_intents": "pi",
     "balance_transactions": "txn",
     "refunds": "re",
+    "payouts": "po",
 }
 
 
@@ -69,6 +70,7 @@ def _lists(node: Any) -> Any:
 class FakeStripe:
     def __init__(self) -> None:
         self.objects: dict[str, dict[str, Any]] = {}
+        self.seq = 0  # insertion order, for lists
         self.requests: list[dict[str, Any]] = []
         self.failures: dict[str, list[int]] = defaultdict(list)
         self.delays: dict[str, float] = {}
@@ -127,7 +129,8 @@ class FakeStripe:
     # --- objects ------------------------------------------------------------------------
     def put(self, obj: dict[str, Any]) -> dict[str, Any]:
         with self.lock:
-            self.objects[obj["id"]] = copy.deepcopy(obj)
+            self.seq += 1
+            self.objects[obj["id"]] = {**copy.deepcopy(obj), "_seq": self.seq}
             self.rendered.clear()
         return obj
 
@@ -193,6 +196,9 @@ class FakeStripe:
         if method == "POST" and path == "/v1/refunds":
             status, answer = self._refund_create(params, h.headers.get("Idempotency-Key"))
             self._send(h, status, answer)
+            return
+        if method == "GET" and path in {"/v1/balance_transactions", "/v1/payouts"}:
+            self._send(h, *self._list(path, params))
             return
         if method == "GET" and path == "/v1/events":
             self._send(h, 200, {"object": "list", "data": self.failed_events, "has_more": False})
@@ -291,6 +297,84 @@ class FakeStripe:
                 self.idempotent[key] = answer
         return 200, answer
 
+    def _list(self, path: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        """A page of balance transactions of a payout, or of payouts (newest first)."""
+        with self.lock:
+            if path == "/v1/balance_transactions":
+                items = [
+                    o
+                    for o in self.objects.values()
+                    if o.get("object") == "balance_transaction"
+                    and o.get("_payout") == params.get("payout")
+                    and o.get("type") != "payout"
+                ]
+            else:
+                since = int(params.get("created[gte]", params.get("created", {}).get("gte", 0)))
+                items = [
+                    o
+                    for o in self.objects.values()
+                    if o.get("object") == "payout" and o["created"] >= since
+                ]
+            items.sort(key=lambda o: (-int(o.get("created") or 0), -o.get("_seq", 0)))
+            try:
+                page = list_page(
+                    items,
+                    url=path,
+                    limit=int(params.get("limit", 10)),
+                    starting_after=params.get("starting_after"),
+                )
+            except KeyError:
+                return 400, _invalid(
+                    "starting_after names no object in this list", "resource_missing"
+                )
+            expand = params.get("expand") or []
+            paths = [
+                e.removeprefix("data.") for e in (expand if isinstance(expand, list) else [expand])
+            ]
+            page["data"] = [self._expanded(o, paths) for o in page["data"]]
+        return 200, page
+
+    def payout(
+        self,
+        balance_ids: list[str],
+        *,
+        automatic: bool = True,
+        method: str = "standard",
+        reconciliation_status: str = "completed",
+        status: str = "paid",
+        amount: int | None = None,
+    ) -> dict[str, Any]:
+        """A payout of these balance transactions (its amount their net, unless given)."""
+        payout_id = new_id("po")
+        with self.lock:
+            lines = [self.objects[i] for i in balance_ids]
+            for line in lines:
+                line["_payout"] = payout_id
+            self.rendered.clear()
+        total = sum(int(line["net"]) for line in lines) if amount is None else amount
+        payout = recording("payout")
+        payout.update(
+            id=payout_id,
+            amount=total,
+            currency=lines[0]["currency"] if lines else "usd",
+            automatic=automatic,
+            method=method,
+            reconciliation_status=reconciliation_status,
+            status=status,
+            created=int(time.time()),
+            arrival_date=int(time.time()) + 86400,
+        )
+        return self.put(payout)
+
+    def balance_line(self, **fields: Any) -> dict[str, Any]:
+        """A balance transaction of no gift (Stripe's own fees, an adjustment...)."""
+        bt = recording("balance_transaction")
+        bt.update(id=new_id("txn"), fee=0, fee_details=[], exchange_rate=None)
+        bt.update(created=int(time.time()), **fields)
+        if "net" not in fields:
+            bt["net"] = bt["amount"] - bt["fee"]
+        return self.put(bt)
+
     # --- scenario builders (recorded shapes, consistent ids) ------------------------------
     def pay(
         self,
@@ -349,6 +433,7 @@ class FakeStripe:
             fee=fee,
             net=gross - fee,
             source=ch_id,
+            created=int(time.time()),
         )
         bt["fee_details"][0].update(amount=fee, currency=settled_currency or currency)
         charge = recording("charge")
@@ -360,20 +445,61 @@ class FakeStripe:
             payment_intent=pi_id,
             balance_transaction=txn_id,
             metadata=metadata,
+            created=int(time.time()),
         )
         self.put(bt)
         self.put(charge)
         return ch_id
 
-    def refund(self, charge_id: str, amount_refunded: int) -> dict[str, Any]:
-        charge = self.get(charge_id)
-        return self.update(
-            charge_id,
-            amount_refunded=amount_refunded,
-            refunded=amount_refunded >= charge["amount"],
-        )
+    def refund(
+        self, charge_id: str, amount_refunded: int, *, status: str = "succeeded"
+    ) -> dict[str, Any]:
+        """Refund the charge up to amount_refunded in all: a refund object with its own
+        balance transaction, as Stripe makes one. Returns the charge."""
+        with self.lock:
+            charge = self.objects[charge_id]
+            bt_id = charge.get("balance_transaction")
+            refund, bt, changes = refund_movements(
+                charge,
+                self.objects.get(bt_id) if isinstance(bt_id, str) else None,
+                amount_refunded - (charge.get("amount_refunded") or 0),
+                refund_id=new_id("re"),
+                txn_id=new_id("txn"),
+                now=int(time.time()),
+            )
+            base = recording("refund")
+            base.update(refund, status=status)
+            self.objects[bt["id"]] = bt
+            self.objects[base["id"]] = base
+            charge.update(changes)
+            self.rendered.clear()
+        return self.get(charge_id)
 
-    def dispute(self, charge_id: str, status: str, dispute_id: str | None = None) -> dict[str, Any]:
+    def refund_fails(self, refund_id: str) -> dict[str, Any]:
+        """The bank returned a refund: Stripe puts the money back with a second balance
+        transaction and the charge's amount_refunded goes down."""
+        with self.lock:
+            refund = self.objects[refund_id]
+            charge = self.objects[refund["charge"]]
+            out = self.objects[refund["balance_transaction"]]
+            back = dict(out, id=new_id("txn"), amount=-out["amount"], net=-out["net"])
+            back.update(type="refund_failure", reporting_category="refund_failure")
+            self.objects[back["id"]] = back
+            refund.update(
+                status="failed",
+                failure_reason="expired_or_canceled_card",
+                failure_balance_transaction=back["id"],
+            )
+            charge["amount_refunded"] -= refund["amount"]
+            charge["refunded"] = False
+            self.rendered.clear()
+        return self.get(refund_id)
+
+    def dispute(
+        self, charge_id: str, status: str, dispute_id: str | None = None, *, fee: int = 1500
+    ) -> dict[str, Any]:
+        """A dispute, with Stripe's withdrawal of the disputed amount and its dispute fee (an
+        inquiry, warning_*, withdraws nothing)."""
         dispute = recording("dispute")
         charge = self.get(charge_id)
         dispute.update(
@@ -384,8 +510,42 @@ class FakeStripe:
             payment_intent=charge["payment_intent"],
             status=status,
         )
+        if not status.startswith("warning_"):
+            dispute["balance_transactions"] = [self._dispute_line(dispute, charge, -1, fee)]
         self.update(charge_id, disputed=True)
         return self.put(dispute)
+
+    def dispute_won(self, dispute_id: str, *, fee_returned: bool = False) -> dict[str, Any]:
+        """Won: Stripe reinstates the disputed amount (the fee, depending on the network)."""
+        dispute = self.get(dispute_id)
+        charge = self.get(dispute["charge"])
+        fee = -dispute["balance_transactions"][0]["fee"] if fee_returned else 0
+        lines = [*dispute["balance_transactions"], self._dispute_line(dispute, charge, 1, fee)]
+        return self.update(dispute_id, status="won", balance_transactions=lines)
+
+    def _dispute_line(
+        self, dispute: dict[str, Any], charge: dict[str, Any], sign: int, fee: int
+    ) -> dict[str, Any]:
+        charge_bt = self.objects.get(charge.get("balance_transaction") or "")
+        amount = charge_bt["amount"] if charge_bt else charge["amount"]
+        bt = recording("balance_transaction")
+        bt.update(
+            id=new_id("txn"),
+            amount=sign * amount,
+            currency=charge_bt["currency"] if charge_bt else charge["currency"],
+            fee=fee,
+            net=sign * amount - fee,
+            fee_details=[]
+            if not fee
+            else [dict(bt["fee_details"][0], amount=fee, description="Dispute fee")],
+            source=dispute["id"],
+            type="adjustment",
+            reporting_category="dispute" if sign < 0 else "dispute_reversal",
+            description="Chargeback withdrawal" if sign < 0 else "Chargeback reversal",
+            created=int(time.time()),
+        )
+        self.put(bt)
+        return bt
 
     def subscribe(self, session_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
         """A subscription-mode session completed: subscription and its first paid invoice."""

@@ -27,6 +27,9 @@ class BalanceFact:
     type: str = ""  # charge, refund, adjustment, payout, stripe_fee, ...
     reporting_category: str = ""
     source_id: str = ""  # the charge, refund or dispute that moved the money
+    source_type: str = ""  # charge | refund | dispute | ... (when the source was expanded)
+    charge_id: str = ""  # the charge the source belongs to (a refund's or dispute's charge)
+    donation_id: str = ""  # ours, from the charge's metadata, when the source carries it
     created: datetime | None = None
     available_on: datetime | None = None
     description: str = ""
@@ -46,6 +49,9 @@ class PaymentFact:
     paid_at: datetime | None = None
     balance_transaction_id: str | None = None
     balance: BalanceFact | None = None
+    # Every refund of the charge, each with its own balance transaction; None when the
+    # provider's answer did not list them (then refunds are left as they are).
+    refunds: tuple[RefundFact, ...] | None = None
 
     @property
     def settled(self) -> Money | None:

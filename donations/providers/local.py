@@ -30,7 +30,7 @@ from donations.models import TestProviderObject
 from donations.money import from_minor, quantum, to_minor
 from donations.providers.base import ProviderError
 from donations.providers.stripe import API_VERSION, StripeProvider, webhook_sign
-from donations.providers.stripe_objects import expanded, refund_movements
+from donations.providers.stripe_objects import expanded, list_page, refund_movements
 
 Json = dict[str, Any]
 
@@ -123,8 +123,27 @@ class LocalTestProvider(StripeProvider):
 
     def _list(self, url: str, params: Json) -> Iterator[Json]:
         if url == "/v1/events":
-            return iter(())  # every event was delivered in-process, or the giver saw it fail
-        raise ProviderError(f"The test provider does not emulate listing {url}", retryable=False)
+            return  # every event was delivered in-process, or the giver saw it fail
+        if url == "/v1/balance_transactions" and params.get("payout"):
+            rows = TestProviderObject.objects.filter(
+                data__object="balance_transaction", data___payout=params["payout"]
+            ).exclude(data__type="payout")
+        elif url == "/v1/payouts":
+            rows = TestProviderObject.objects.filter(
+                data__object="payout", data__created__gte=params.get("created[gte]", 0)
+            )
+        else:
+            raise ProviderError(f"The test provider does not list {url}", retryable=False)
+        expand = [p.removeprefix("data.") for p in params.get("expand") or []]
+        items = [row.data for row in rows.order_by("-created_at", "-object_id")]
+        cursor = None
+        while True:  # page by page, as Stripe answers
+            page = list_page(items, url=url, limit=params.get("limit", 10), starting_after=cursor)
+            for item in page["data"]:
+                yield expanded(item, expand, _lookup)
+            if not page["has_more"]:
+                return
+            cursor = page["data"][-1]["id"]
 
     def _create(self, kind: str, params: Json, idempotency_key: str) -> Json:
         if kind == "checkout.session":
@@ -194,6 +213,70 @@ class LocalTestProvider(StripeProvider):
         _put({"id": key_id, "object": "idempotency", "refund": refund["id"]})
         self.event_deliver(event_type="charge.refunded", obj=charge, host=webhook_host())
         return self._retrieve("refund", refund["id"], ["balance_transaction"])
+
+    def payout_available(self, *, host: str) -> Json | None:
+        """Pay out everything available, as Stripe's automatic payout would: one payout of
+        the net of every balance transaction not paid out yet, itemised, paid and
+        reconciled at once; its events delivered through the signed webhook. None when
+        there is nothing to pay out."""
+        pending = TestProviderObject.objects.filter(data__object="balance_transaction").exclude(
+            data__has_key="_payout"
+        )
+        lines = [row.data for row in pending.order_by("created_at", "object_id")]
+        if not lines:
+            return None
+        currency = settings.DONATION_SETTLEMENT_CURRENCY.lower()
+        total = sum(int(line["net"]) for line in lines)
+        now = int(time.time())
+        payout_id = _new_id("po")
+        own = {
+            "id": _new_id("txn"),
+            "object": "balance_transaction",
+            "amount": -total,
+            "currency": currency,
+            "fee": 0,
+            "net": -total,
+            "exchange_rate": None,
+            "source": payout_id,
+            "type": "payout",
+            "reporting_category": "payout",
+            "status": "available",
+            "created": now,
+            "available_on": now,
+            "description": "STRIPE PAYOUT",
+            "_payout": payout_id,
+        }
+        for line in lines:
+            line.update(_payout=payout_id, status="available")
+            _put(line)
+        _put(own)
+        payout = _put(
+            {
+                "id": payout_id,
+                "object": "payout",
+                "amount": total,
+                "currency": currency,
+                "arrival_date": now,
+                "automatic": True,
+                "balance_transaction": own["id"],
+                "created": now,
+                "description": "STRIPE PAYOUT",
+                "failure_balance_transaction": None,
+                "failure_code": None,
+                "failure_message": None,
+                "livemode": False,
+                "metadata": {},
+                "method": "standard",
+                "reconciliation_status": "completed",
+                "source_type": "card",
+                "statement_descriptor": None,
+                "status": "paid",
+                "type": "bank_account",
+            }
+        )
+        for event_type in ("payout.paid", "payout.reconciliation_completed"):
+            self.event_deliver(event_type=event_type, obj=payout, host=host)
+        return payout
 
     def session_get(self, session_id: str) -> Json:
         """A Checkout Session for the test checkout page; UnknownObject for any other id."""

@@ -62,6 +62,10 @@ EVENT_OBJECTS: dict[str, str] = {
     "charge.dispute.closed": "dispute",
     "invoice.paid": "invoice",
     "customer.subscription.deleted": "subscription",
+    "payout.paid": "payout",
+    "payout.updated": "payout",
+    "payout.failed": "payout",
+    "payout.reconciliation_completed": "payout",
 }
 
 RESOURCE_PATHS: dict[str, str] = {
@@ -77,6 +81,10 @@ RESOURCE_PATHS: dict[str, str] = {
     "event": "/v1/events",
 }
 
+# A charge is always read with its balance transaction and its refunds (each with its own).
+CHARGE_EXPAND = ["balance_transaction", "refunds.data.balance_transaction"]
+# A session's charge comes without its refunds (Stripe's expansion depth is limited):
+# refunds are applied from the charge's own events, which always list them.
 SESSION_EXPAND = ["payment_intent.latest_charge.balance_transaction"]
 
 
@@ -202,11 +210,11 @@ class StripeProvider(PaymentProvider):
         return p.session_fact(self._retrieve("checkout.session", session_id, SESSION_EXPAND))
 
     def payment_get(self, charge_id: str) -> PaymentFact:
-        return p.payment_fact(self._retrieve("charge", charge_id, ["balance_transaction"]))
+        return p.payment_fact(self._retrieve("charge", charge_id, CHARGE_EXPAND))
 
     def dispute_get(self, dispute_id: str) -> DisputeFact:
         dispute = self._retrieve("dispute", dispute_id)
-        charge = self._retrieve("charge", str(p.ref_id(dispute["charge"])), ["balance_transaction"])
+        charge = self._retrieve("charge", str(p.ref_id(dispute["charge"])), CHARGE_EXPAND)
         return p.dispute_fact(dispute, charge)
 
     def invoice_get(self, invoice_id: str) -> InvoiceFact:
@@ -214,7 +222,9 @@ class StripeProvider(PaymentProvider):
         charge = None
         pi_id = p.invoice_payment_intent_id(invoice)
         if pi_id:
-            pi = self._retrieve("payment_intent", pi_id, ["latest_charge.balance_transaction"])
+            pi = self._retrieve(
+                "payment_intent", pi_id, [f"latest_charge.{path}" for path in CHARGE_EXPAND]
+            )
             if isinstance(pi.get("latest_charge"), dict):
                 charge = pi["latest_charge"]
         return p.invoice_fact(invoice, charge)

@@ -11,19 +11,43 @@ from typing import Any
 Lookup = Callable[[str], dict[str, Any] | None]
 
 
+# Lists Stripe includes only when asked (``expand[]=refunds``): the emulators keep the ids
+# under a private key and render the list on request.
+INCLUDABLE = {("charge", "refunds"): "_refunds"}
+
+
+def public(obj: Any) -> Any:
+    """Without the emulators' private bookkeeping (keys starting with "_"): what Stripe
+    itself would send."""
+    if isinstance(obj, dict):
+        return {k: public(v) for k, v in obj.items() if not k.startswith("_")}
+    if isinstance(obj, list):
+        return [public(v) for v in obj]
+    return obj
+
+
 def expanded(obj: dict[str, Any], paths: Sequence[str], lookup: Lookup) -> dict[str, Any]:
     """A copy of obj with the ids along each dotted path replaced by the objects (as Stripe's
-    ``expand[]=payment_intent.latest_charge``; ``data`` walks into a list's items)."""
+    ``expand[]=payment_intent.latest_charge``; ``data`` walks into a list's items), as
+    Stripe sends it."""
     obj = copy.deepcopy(obj)
     for path in paths:
         _expand(obj, path.split("."), lookup)
-    return obj
+    return public(obj)  # type: ignore[no-any-return]
 
 
 def _expand(obj: dict[str, Any], parts: list[str], lookup: Lookup) -> None:
     if not parts:
         return
     head, rest = parts[0], parts[1:]
+    private = INCLUDABLE.get((str(obj.get("object")), head))
+    if private is not None and head not in obj:
+        obj[head] = {
+            "object": "list",
+            "data": [copy.deepcopy(o) for i in obj.get(private) or [] if (o := lookup(i))],
+            "has_more": False,
+            "url": f"/v1/{head}?{obj.get('object')}={obj.get('id')}",
+        }
     value = obj.get(head)
     if head == "data" and isinstance(value, list):
         for item in value:
@@ -107,5 +131,9 @@ def refund_movements(
         "status": "succeeded",
     }
     refunded = int(charge.get("amount_refunded") or 0) + amount
-    changes = {"amount_refunded": refunded, "refunded": refunded >= int(charge["amount"])}
+    changes = {
+        "amount_refunded": refunded,
+        "refunded": refunded >= int(charge["amount"]),
+        "_refunds": [refund_id, *(charge.get("_refunds") or [])],  # newest first, as Stripe
+    }
     return refund, bt, changes

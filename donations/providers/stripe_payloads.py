@@ -37,6 +37,15 @@ def moment(ts: Any) -> datetime | None:
 def balance_fact(bt: Json) -> BalanceFact:
     currency = bt["currency"]
     rate = bt.get("exchange_rate")
+    source = bt.get("source")
+    source_type, charge_id, donation_id = "", "", ""
+    if isinstance(source, dict):
+        source_type = str(source.get("object") or "")
+        if source_type == "charge":
+            charge_id = source["id"]
+            donation_id = str((source.get("metadata") or {}).get("donation_id") or "")
+        else:  # a refund or dispute names its charge
+            charge_id = ref_id(source.get("charge")) or ""
     return BalanceFact(
         id=bt["id"],
         amount=from_minor(bt["amount"], currency),
@@ -45,7 +54,10 @@ def balance_fact(bt: Json) -> BalanceFact:
         exchange_rate=Decimal(str(rate)) if rate is not None else None,
         type=bt.get("type") or "",
         reporting_category=bt.get("reporting_category") or "",
-        source_id=ref_id(bt.get("source")) or "",
+        source_id=ref_id(source) or "",
+        source_type=source_type,
+        charge_id=charge_id,
+        donation_id=donation_id,
         created=moment(bt.get("created")),
         available_on=moment(bt.get("available_on")),
         description=bt.get("description") or "",
@@ -57,6 +69,10 @@ def payment_fact(charge: Json) -> PaymentFact:
     currency = charge["currency"]
     bt = charge.get("balance_transaction")
     meta = charge.get("metadata") or {}
+    listed = charge.get("refunds")
+    refunds = None
+    if isinstance(listed, dict) and isinstance(listed.get("data"), list):
+        refunds = tuple(refund_fact(r) for r in listed["data"] if isinstance(r, dict))
     return PaymentFact(
         payment_intent_id=ref_id(charge.get("payment_intent")),
         charge_id=charge["id"],
@@ -67,6 +83,7 @@ def payment_fact(charge: Json) -> PaymentFact:
         paid_at=moment(charge.get("created")),
         balance_transaction_id=ref_id(bt),
         balance=balance_fact(bt) if isinstance(bt, dict) else None,
+        refunds=refunds,
     )
 
 

@@ -76,3 +76,13 @@ def demo_pool_open(*, project: Project) -> MatchingPool:
         pool.save(update_fields=["ends_at"])
     pool.projects.add(project)
     return pool
+
+
+def demo_payout() -> str | None:
+    """The test provider's automatic payout (beat, in the demo): everything available is
+    paid out with Stripe's events. Returns the payout's id, or None if nothing was due."""
+    test_provider = provider()
+    if not isinstance(test_provider, LocalTestProvider):
+        return None
+    payout = test_provider.payout_available(host=webhook_host())
+    return str(payout["id"]) if payout else None

@@ -14,6 +14,7 @@ logger = logging.getLogger(__name__)
 EVENT_PROCESS = "donations.tasks.event_process"
 RECEIPT_SEND = "donations.tasks.receipt_send"
 TRIBUTE_NOTICE_SEND = "donations.tasks.tribute_notice_send"
+PAYOUT_RECONCILE = "donations.tasks.payout_reconcile"
 
 
 def enqueue(task_name: str, *args: object) -> None:

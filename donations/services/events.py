@@ -17,11 +17,12 @@ from donations.providers.facts import (
     DisputeFact,
     InvoiceFact,
     PaymentFact,
+    PayoutFact,
     SessionFact,
     SubscriptionFact,
     VerifiedEvent,
 )
-from donations.services import enqueue, lifecycle
+from donations.services import enqueue, lifecycle, payouts
 from donations.services.lifecycle import DonationNotFound
 
 logger = logging.getLogger(__name__)
@@ -128,12 +129,9 @@ def fact_apply(fact: Fact, *, event_id: str) -> None:
             donation_id=_donation_for_payment(fact), payment=fact, event_id=event_id
         )
     elif isinstance(fact, DisputeFact):
-        donation_id = _donation_for_payment(fact.payment)
-        # The charge first (a dispute proves the payment happened), then the dispute.
-        lifecycle.donation_charge_sync(
-            donation_id=donation_id, payment=fact.payment, event_id=event_id
+        lifecycle.donation_dispute_sync(
+            donation_id=_donation_for_payment(fact.payment), dispute=fact, event_id=event_id
         )
-        lifecycle.donation_dispute_sync(donation_id=donation_id, dispute=fact, event_id=event_id)
     elif isinstance(fact, InvoiceFact):
         lifecycle.instalment_record(
             plan_id=_plan_for_invoice(fact), invoice=fact, event_id=event_id
@@ -144,6 +142,8 @@ def fact_apply(fact: Fact, *, event_id: str) -> None:
         lifecycle.subscription_status_record(
             plan_id=fact.donation_id, status=fact.status, event_id=event_id
         )
+    elif isinstance(fact, PayoutFact):
+        payouts.payout_record(fact=fact)
     else:
         raise TypeError(f"No service applies {type(fact).__name__}")
 

@@ -13,13 +13,15 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 from uuid import UUID
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from djmoney.money import Money
 
 from donations.models import Donation, TransitionLog
 from donations.money import to_minor
 from donations.providers.facts import DisputeFact, InvoiceFact, PaymentFact, SessionFact
-from donations.services import enqueue, totals
+from donations.services import enqueue, ledger, totals
 from donations.services.matching import match_sync
 from donations.services.totals import COUNTING
 
@@ -66,10 +68,30 @@ def _log(d: Donation, action: str, before: str, applied: bool, note: str, event_
     )
 
 
-def _recount(d: Donation) -> None:
-    """Move the project's totals by the change in this gift's contribution and match, in
-    the same transaction (lock order donation, donor, pools, totals)."""
+def _recount(
+    d: Donation, *, payment: PaymentFact | None = None, dispute: DisputeFact | None = None
+) -> None:
+    """Write the ledger rows of what moved, then move the project's totals by the change in
+    this gift's contribution and match, all in the same transaction (lock order donation,
+    donor, pools, totals)."""
+    batch = ledger.LedgerBatch(d)
+    if payment is not None:
+        ledger.payment_record(batch, payment)
+    refunded = batch.refunded()
+    if refunded != d.refunded.amount:
+        currency = d.charged.currency if d.charged is not None else d.amount.currency
+        d.refunded = Money(refunded, currency)
+        _refund_status(d)
+    if dispute is not None:
+        ledger.dispute_record(batch, dispute, withdrawn=not dispute.status.startswith("warning_"))
     change = totals.gift_recount(d)  # may take the donor lock
+    batch.write(raised_change=change.raised)
+    figures = ledger.donation_figures(d)
+    settles_in = settings.DONATION_SETTLEMENT_CURRENCY
+    if figures.fee is not None:
+        d.stripe_fee = Money(figures.fee, settles_in)
+    if figures.net is not None:
+        d.net = Money(figures.net, settles_in)
     matched = match_sync(donation=d)  # locks the pools; may note that they were consulted
     d.save()
     totals.totals_move(donation=d, change=change, matched=matched)
@@ -89,14 +111,12 @@ def _apply_facts(d: Donation, facts: PaymentFact) -> list[str]:
             facts.charged
         ) != to_minor(expected):
             notes.append(f"Stripe charged {facts.charged}, the donation asked for {expected}.")
-    if facts.refunded is not None and facts.refunded.amount > d.refunded.amount:
-        # Refunds only grow: a stale copy of the charge must never shrink them.
-        d.refunded = facts.refunded
+    # Refunds are the ledger's (one row per refund id, so a stale copy of the charge can
+    # neither shrink nor double them); the fee and net figures are its sums too.
     if facts.balance_transaction_id:
         d.balance_transaction_id = facts.balance_transaction_id
     if facts.settled is not None:
-        d.settled, d.stripe_fee, d.net = facts.settled, facts.fee, facts.net
-        d.exchange_rate = facts.exchange_rate
+        d.settled, d.exchange_rate = facts.settled, facts.exchange_rate
     return notes
 
 
@@ -109,8 +129,13 @@ def _flag(d: Donation, notes: list[str]) -> None:
 
 
 def _refund_status(d: Donation) -> None:
-    """After refunds changed: refunded, partially refunded or (unchanged) succeeded."""
-    if d.status == S.DISPUTED or d.refunded.amount <= 0:
+    """After refunds changed: refunded, partially refunded or succeeded (a failed refund
+    gives the money back)."""
+    if d.status == S.DISPUTED or d.dispute_status == "lost":
+        return
+    if d.refunded.amount <= 0:
+        if d.status in {S.REFUNDED, S.PARTIALLY_REFUNDED}:
+            d.status = S.SUCCEEDED
         return
     charged = d.charged if d.charged is not None else d.total_charge
     if d.refunded.amount >= charged.amount:
@@ -143,7 +168,7 @@ def _succeed(d: Donation, facts: PaymentFact, event_id: str, action: str) -> boo
     notes = _apply_facts(d, facts)
     _flag(d, notes)
     applied = _mark_succeeded(d)
-    _recount(d)
+    _recount(d, payment=facts)
     _log(d, action, before, applied, "; ".join(notes), event_id)
     return applied
 
@@ -178,6 +203,12 @@ def donation_expire(*, donation_id: UUID | str, event_id: str = "") -> bool:
     return applied
 
 
+def _payment_apply(d: Donation, facts: PaymentFact) -> tuple[list[str], bool]:
+    notes = _apply_facts(d, facts)
+    _flag(d, notes)
+    return notes, facts.paid and _mark_succeeded(d)
+
+
 @transition
 def donation_charge_sync(
     *, donation_id: UUID | str, payment: PaymentFact, event_id: str = ""
@@ -188,15 +219,10 @@ def donation_charge_sync(
     first records the payment (the charge proves it) and then the refund.
     """
     d = _lock(donation_id)
-    facts = payment
     before = d.status
     refunded_before = d.refunded.amount
-    notes = _apply_facts(d, facts)
-    _flag(d, notes)
-    succeeded = facts.paid and _mark_succeeded(d)
-    if d.refunded.amount != refunded_before:
-        _refund_status(d)
-    _recount(d)
+    notes, succeeded = _payment_apply(d, payment)
+    _recount(d, payment=payment)
     changed = d.status != before or d.refunded.amount != refunded_before
     action = "succeed (from charge)" if succeeded else "charge sync"
     note = "; ".join([*notes, f"refunded {d.refunded}"])
@@ -207,13 +233,20 @@ def donation_charge_sync(
 def donation_dispute_sync(
     *, donation_id: UUID | str, dispute: DisputeFact, event_id: str = ""
 ) -> None:
-    """Open dispute: disputed. Won: back to succeeded (or partially refunded). Lost: refunded."""
+    """Open dispute: disputed. Won: back to succeeded (or partially refunded). Lost: refunded.
+
+    One transition with the disputed charge (a dispute proves the payment happened): the
+    charge's facts first, then the dispute's, one recount, so the locks are taken once in
+    the documented order (donation, donor, pools, totals).
+    """
     d = _lock(donation_id)
     before = d.status
+    _payment_apply(d, dispute.payment)
     status = dispute.status
     if d.dispute_id == dispute.id and d.dispute_status in CLOSED_DISPUTE and status in OPEN_DISPUTE:
         # Stripe closes a dispute for good. An open status here is an older view of it
         # (fetched before the close, applied after it by a slower worker): keep the close.
+        _recount(d, payment=dispute.payment)
         _log(d, f"dispute {status}", before, False, f"{dispute.id} already closed", event_id)
         return
     d.dispute_id, d.dispute_status = dispute.id, status
@@ -231,7 +264,7 @@ def donation_dispute_sync(
             d.status = S.REFUNDED
             d.refunded_at = d.refunded_at or timezone.now()
         d.dispute_closed_at = d.dispute_closed_at or timezone.now()
-    _recount(d)
+    _recount(d, payment=dispute.payment, dispute=dispute)
     _log(d, f"dispute {status}", before, d.status != before, dispute.id, event_id)
 
 

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from donations.models import Donation, MatchAllocation, MatchingPool
 from donations.money import quantum
+from donations.services.ledger import match_record
 from donations.services.valuation import gift_value, kept_share
 
 CENT = Decimal("0.01")
@@ -40,7 +41,10 @@ def _target_share(d: Donation) -> Decimal:
 
 
 def _move(pool_id: int, d: Donation, kind: str, amount: Decimal, note: str) -> None:
-    MatchAllocation.objects.create(pool_id=pool_id, donation=d, kind=kind, amount=amount, note=note)
+    allocation = MatchAllocation.objects.create(
+        pool_id=pool_id, donation=d, kind=kind, amount=amount, note=note
+    )
+    match_record(allocation, d)  # the money ledger's row, in the same transaction
     # The row is locked by the caller; F() keeps the write relative all the same.
     MatchingPool.objects.filter(pk=pool_id).update(allocated=F("allocated") + amount)
 

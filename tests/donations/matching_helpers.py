@@ -9,8 +9,8 @@ from typing import Any
 from django.utils import timezone
 from djmoney.money import Money
 
-from donations.models import Donation, MatchAllocation, MatchingPool
-from donations.providers.facts import DisputeFact, PaymentFact
+from donations.models import Donation, LedgerEntry, MatchAllocation, MatchingPool
+from donations.providers.facts import DisputeFact, PaymentFact, RefundFact
 from donations.services import lifecycle
 from projects.models import Project
 
@@ -43,14 +43,36 @@ def gift(project: Project, amount: str, **extra: Any) -> Donation:
 
 
 def payment_for(d: Donation, *, refunded: Decimal = Decimal(0)) -> PaymentFact:
-    """The provider's view of the donation's charge (same currency, not settled yet)."""
+    """The provider's view of the donation's charge (same currency, not settled yet), with
+    its refunds so far: those already recorded, and one more up to ``refunded`` in all."""
+    currency = d.amount.currency
+    done = list(
+        LedgerEntry.objects.filter(donation=d, kind=LedgerEntry.Kind.REFUND).values_list(
+            "reference", "amount"
+        )
+    )
+    refunds = [
+        RefundFact(id=ref, charge_id="", amount=Money(-amount, currency), status="succeeded")
+        for ref, amount in done
+    ]
+    more = refunded + sum((amount for _, amount in done), Decimal(0))
+    if more > 0:
+        refunds.append(
+            RefundFact(
+                id=f"re_{d.pk.hex[:12]}_{len(done)}",
+                charge_id="",
+                amount=Money(more, currency),
+                status="succeeded",
+            )
+        )
     return PaymentFact(
         charge_id=f"ch_{d.pk.hex[:20]}",
         payment_intent_id=f"pi_{d.pk.hex[:20]}",
         donation_id=str(d.pk),
         charged=d.total_charge,
-        refunded=Money(refunded, d.amount.currency),
+        refunded=Money(refunded, currency),
         paid=True,
+        refunds=tuple(refunds),
     )
 
 

@@ -48,3 +48,31 @@ def test_demo_reaches_the_funded_seed_state_on_sqlite(tmp_path: Path) -> None:
     assert total == "303600.00"  # the seed's funded state: raised = cost
     assert matched == "50000.00"  # the demo 2X pool, fully spent
     assert unprocessed == "0"
+
+
+def test_demo_pays_out_and_reconciles_on_sqlite(tmp_path: Path) -> None:
+    """The issue's Done-when, as the demo runs it: funded, paid out, reconciled (exit 0),
+    the payout reported with its lines summing to its amount; a second payout finds nothing
+    to pay out; a corrupted ledger row is refused by SQLite's trigger too."""
+    for args in (("migrate", "--noinput"), ("load_demo", "--funded")):
+        done = _manage(tmp_path, *args)
+        assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-4000:]
+
+    paid = _manage(tmp_path, "test_provider_payout")
+    assert paid.returncode == 0, paid.stdout[-2000:] + paid.stderr[-4000:]
+    assert "(Lines sum to the amount)" in paid.stdout
+    check = _manage(tmp_path, "reconcile_check")
+    assert check.returncode == 0, check.stdout[-3000:] + check.stderr[-3000:]
+    payout_line = next(line for line in check.stdout.splitlines() if "checked: payout po_" in line)
+    assert payout_line.endswith("= its amount"), payout_line
+    assert "All totals, pools and payouts agree." in check.stdout
+    again = _manage(tmp_path, "test_provider_payout")
+    assert again.returncode == 0 and "Nothing to pay out" in again.stdout
+
+    tamper = _manage(
+        tmp_path,
+        "shell",
+        "-c",
+        "from donations.models import LedgerEntry as L; L.objects.filter(kind='gift').update(note='x')",
+    )
+    assert tamper.returncode != 0 and "ledger entries are never updated" in tamper.stderr

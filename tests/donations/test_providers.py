@@ -125,3 +125,32 @@ def test_test_provider_refunds_through_its_signed_webhook(
         test_provider.refund_create(
             charge_id=str(d.charge_id), amount=Money(31, "USD"), idempotency_key="x", metadata={}
         )
+
+
+def test_the_test_provider_pays_out_on_beats_schedule(
+    project: Project, settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    from django.conf import settings as live_settings
+
+    from donations import tasks
+    from donations.models import Payout
+
+    settings.PAYMENT_PROVIDER = "test"
+    settings.STRIPE_SECRET_KEY = ""
+    settings.STRIPE_API_BASE = "http://127.0.0.1:9"
+    schedule = live_settings.CELERY_BEAT_SCHEDULE["test-provider-payout"]
+    assert schedule["task"] == "donations.tasks.test_provider_payout"
+    test_provider = provider()
+    assert isinstance(test_provider, LocalTestProvider)
+    d = gift_start(project, "40")
+    with django_capture_on_commit_callbacks(execute=True):
+        test_provider.checkout_complete(
+            session_id=str(d.checkout_session_id), outcome="succeed", host="testserver"
+        )
+        payout_id = tasks.test_provider_payout()
+    assert payout_id is not None
+    payout = Payout.objects.get(stripe_id=payout_id)
+    assert (payout.lines_status, payout.line_count) == (Payout.Lines.RECONCILED, 1)
+    assert payout.amount == Money(Decimal("38.54"), "USD")  # 40 less 2.9% and 30 cents
+    with django_capture_on_commit_callbacks(execute=True):
+        assert tasks.test_provider_payout() is None  # nothing left to pay out

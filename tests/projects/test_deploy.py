@@ -446,5 +446,7 @@ def test_beat_schedule_names_registered_tasks() -> None:
         "donations.tasks.pending_recheck",
         "donations.tasks.failed_events_report",
         "donations.tasks.receipts_catch_up",
-    }
+        "donations.tasks.payouts_repair",
+        "donations.tasks.reconcile_nightly",
+    } | ({"donations.tasks.test_provider_payout"} if settings.PAYMENT_PROVIDER == "test" else set())
     assert scheduled <= set(app.tasks)
