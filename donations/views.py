@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import DatabaseError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.utils.cache import patch_cache_control
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -19,11 +20,12 @@ from donations.forms import DonateForm
 from donations.models import Donation
 from donations.providers import SignatureError, provider
 from donations.providers.local import LocalTestProvider, UnknownObject
-from donations.selectors import donation_matches, donation_public_status
+from donations.selectors import donation_matches, donation_public_status, match_offer
 from donations.services import events
 from donations.services.giving import CheckoutUnavailable, GiftRequest, donation_start
 from donations.services.ratelimit import gift_start_limited
-from projects.selectors import project_detail_get
+from projects.selectors import project_detail_get, project_for_totals, project_funding
+from projects.templatetags.campaign_tags import money
 from projects.views import project_detail_context
 
 logger = logging.getLogger(__name__)
@@ -56,8 +58,6 @@ def donate(request: HttpRequest, slug: str) -> HttpResponse:
     project = project_detail_get(slug=slug, user=request.user)
     if request.method == "GET":
         return redirect(project.get_absolute_url() + "#donate")
-    from projects.selectors import project_funding
-
     if project.status != project.Status.PUBLISHED or (
         project.after_goal == project.AfterGoal.CLOSE_FORM and project_funding(project).is_funded
     ):
@@ -122,6 +122,44 @@ def thanks(request: HttpRequest, donation_id: UUID) -> HttpResponse:
             "matches": donation_matches(donation),
         },
     )
+
+
+# Seconds a shared cache (nginx, whole-page caching) may serve the same totals: with the
+# page polling every few seconds, a gift shows within about poll interval + this.
+TOTALS_MAX_AGE = 2
+
+
+@require_GET
+def project_totals_json(request: HttpRequest, slug: str) -> JsonResponse:
+    """A project's live funding figures for the page's thermometer (static/js/thermometer.js).
+
+    Two queries: the project with its totals row, and the open pools. The thermometer
+    fragment is rendered here from the same template as the page, so both always agree."""
+    project = project_for_totals(slug=slug, user=request.user)
+    funding = project_funding(project)
+    offer = match_offer(project)
+    raised = money(funding.raised)
+    summary = (
+        f"{raised} raised of {money(funding.cost)} from {funding.donor_count} "
+        f"{'donor' if funding.donor_count == 1 else 'donors'}."
+    )
+    if offer:
+        summary += f" {money(offer.remaining)} of matching funds remain."
+    response = JsonResponse(
+        {
+            "raised": str(funding.raised.amount),
+            "matched": str(funding.matched.amount),
+            "currency": funding.cost.currency.code,
+            "donor_count": funding.donor_count,
+            "percent": str(funding.percent),
+            "is_funded": funding.is_funded,
+            "match_remaining": money(offer.remaining) if offer else None,
+            "summary": summary,
+            "html": render_to_string("projects/_thermometer.html", {"funding": funding}),
+        }
+    )
+    patch_cache_control(response, public=True, max_age=TOTALS_MAX_AGE)
+    return response
 
 
 @donor_private

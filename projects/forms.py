@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+import re
+from decimal import Decimal
 from typing import Any
 
 from django import forms
@@ -92,15 +93,24 @@ class PhotoInlineForm(forms.ModelForm):
         fields = ["image", "caption", "credit", "alt_text", "order"]
 
 
-class AcresCalculatorForm(forms.Form):
-    """The gift-to-acres calculator; a GET form so it works without JavaScript."""
+CALCULATOR_MIN = Decimal("1")
+CALCULATOR_MAX = Decimal("10000000")
 
-    gift = forms.DecimalField(
-        min_value=Decimal("1"), max_value=Decimal("10000000"), decimal_places=2, max_digits=12
-    )
+
+class AcresCalculatorForm(forms.Form):
+    """The gift-to-acres calculator; a GET form so it works without JavaScript. Its messages
+    are the ones project.js shows, word for word."""
+
+    gift = forms.CharField(max_length=30)
 
     def clean_gift(self) -> Decimal:
-        try:
-            return Decimal(self.cleaned_data["gift"])
-        except (InvalidOperation, TypeError) as exc:
-            raise forms.ValidationError("Enter an amount such as 50.") from exc
+        raw = self.cleaned_data["gift"].strip().replace(",", "")
+        raw = raw.removeprefix("$").strip()
+        if not re.fullmatch(r"\d+(\.\d{1,2})?|\.\d{1,2}", raw):
+            raise forms.ValidationError("Enter an amount in numbers, such as 50 or 25.50.")
+        gift = Decimal(raw)
+        if gift < CALCULATOR_MIN:
+            raise forms.ValidationError("Enter an amount of at least 1.")
+        if gift > CALCULATOR_MAX:
+            raise forms.ValidationError("Enter an amount of at most 10,000,000.")
+        return gift

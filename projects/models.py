@@ -137,12 +137,13 @@ class Project(models.Model):
         return abs(self.price_per_acre_override.amount - computed) / computed
 
     def acres_for(self, amount: Decimal) -> Decimal:
-        """Acres a gift protects, from the project's real ratio of acres to cost.
-
-        The ratio is used rather than a rounded or overridden price per acre so that the
-        promise a donor reads ("$50 protects 47 acres") is what the money buys.
-        """
-        acres = amount * self.acres / self.cost.amount
+        """Acres a gift protects at the price per acre the page shows (the override when staff
+        set one), so every figure a donor reads agrees: whole acres from 10, else tenths.
+        Never more than the project's acres. The page says "about" (it rounds)."""
+        price = self.price_per_acre.amount
+        if price <= 0:
+            return Decimal(0)
+        acres = min(Decimal(amount) / price, self.acres)
         if acres >= 10:
             return acres.quantize(Decimal("1"), ROUND_HALF_UP)
         return acres.quantize(Decimal("0.1"), ROUND_HALF_UP)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import ROUND_DOWN, Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -44,6 +44,36 @@ class Funding:
         return self.percent - self.percent_matched
 
     @property
+    def percent_label(self) -> str:
+        """The share funded as a donor reads it: "0%", "less than 0.1%", "0.4%", "37%", and
+        "100%" only once the goal is met (99.96% says "99%")."""
+        if self.cost.amount <= 0 or self.raised.amount <= 0:
+            return "0%"
+        exact = self.raised.amount * 100 / self.cost.amount
+        if exact >= 100:
+            return "100%"
+        if exact < Decimal("0.1"):
+            return "less than 0.1%"
+        if exact < 1:
+            return f"{exact.quantize(Decimal('0.1'), ROUND_DOWN)}%"
+        return f"{exact.to_integral_value(ROUND_DOWN)}%"
+
+    def _share(self, amount: Decimal) -> Decimal:
+        if self.cost.amount <= 0:
+            return Decimal(0)
+        return amount * 100 / self.cost.amount
+
+    @property
+    def bar_donors(self) -> int:
+        """Whole-percent width class of the donors' part of the bar (CSS .pct-N), from the
+        exact share (0.07% is a sliver, not nothing); the two parts never pass 100."""
+        return min(_bar_width(self._share(self.donations.amount)), 100 - self.bar_matched)
+
+    @property
+    def bar_matched(self) -> int:
+        return _bar_width(self._share(self.matched.amount))
+
+    @property
     def remaining(self) -> Money:
         left = self.cost.amount - self.raised.amount
         return Money(max(left, Decimal(0)), self.cost.currency)
@@ -51,6 +81,14 @@ class Funding:
     @property
     def is_funded(self) -> bool:
         return self.raised.amount >= self.cost.amount
+
+
+def _bar_width(percent: Decimal) -> int:
+    """Whole percent, at least 1 for any money at all, so 0.4% still shows (a sliver that the
+    CSS widens to a visible minimum) and never more than 100."""
+    if percent <= 0:
+        return 0
+    return max(1, min(100, int(percent.to_integral_value(ROUND_HALF_UP))))
 
 
 def project_funding(project: Project) -> Funding:
@@ -84,11 +122,7 @@ def _can_preview(user: Any) -> bool:
     return bool(user.is_authenticated and user.is_staff and user.has_perm("projects.view_project"))
 
 
-def project_detail_get(*, slug: str, user: AbstractBaseUser | AnonymousUser) -> Project:
-    """The project with everything its page shows; drafts only for staff who may preview."""
-    qs = Project.objects.select_related("totals").prefetch_related(
-        "species", "threats", "sections", "photos"
-    )
+def _visible_get(qs: QuerySet[Project], *, slug: str, user: Any) -> Project:
     if not _can_preview(user):
         # Archived projects keep their page (old links, receipts); drafts are private.
         qs = qs.exclude(status=Project.Status.DRAFT)
@@ -96,3 +130,16 @@ def project_detail_get(*, slug: str, user: AbstractBaseUser | AnonymousUser) -> 
         return qs.get(slug=slug)
     except Project.DoesNotExist as exc:
         raise Http404("No such project") from exc
+
+
+def project_for_totals(*, slug: str, user: AbstractBaseUser | AnonymousUser) -> Project:
+    """The project and its totals row only (one query): what the live thermometer reads."""
+    return _visible_get(Project.objects.select_related("totals"), slug=slug, user=user)
+
+
+def project_detail_get(*, slug: str, user: AbstractBaseUser | AnonymousUser) -> Project:
+    """The project with everything its page shows; drafts only for staff who may preview."""
+    qs = Project.objects.select_related("totals").prefetch_related(
+        "species", "threats", "sections", "photos"
+    )
+    return _visible_get(qs, slug=slug, user=user)

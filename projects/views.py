@@ -4,9 +4,10 @@ from decimal import Decimal
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.cache import patch_cache_control
 from djmoney.money import Money
 
-from projects.forms import AcresCalculatorForm
+from projects.forms import CALCULATOR_MAX, CALCULATOR_MIN, AcresCalculatorForm
 from projects.models import Project
 from projects.selectors import project_detail_get, project_funding, project_list_published
 
@@ -20,16 +21,30 @@ def project_list(request: HttpRequest) -> HttpResponse:
 
 
 def _calculator(request: HttpRequest, project: Project) -> dict[str, object]:
+    """The calculator's figure: the default gift's, the donor's, or none with an error."""
     form = AcresCalculatorForm(request.GET if "gift" in request.GET else None)
-    gift = (
-        form.cleaned_data["gift"] if form.is_bound and form.is_valid() else CALCULATOR_DEFAULT_GIFT
-    )
-    return {
+    if form.is_bound:
+        gift: Decimal | None = form.cleaned_data["gift"] if form.is_valid() else None
+        shown = request.GET.get("gift", "")
+    else:
+        gift = CALCULATOR_DEFAULT_GIFT
+        shown = str(gift)
+    context: dict[str, object] = {
         "calculator": form,
-        "gift": gift.normalize() if gift == gift.to_integral_value() else gift,
-        "gift_money": Money(gift, project.currency),
-        "gift_acres": project.acres_for(gift),
+        "gift": shown,
+        "calculator_min": Money(CALCULATOR_MIN, project.currency),
+        "calculator_max": CALCULATOR_MAX,
+        "calculator_max_money": Money(CALCULATOR_MAX, project.currency),
+        "gift_acres": None,
     }
+    if gift is not None:
+        context.update(
+            gift_money=Money(gift, project.currency),
+            gift_acres=project.acres_for(gift),
+            gift_whole_project=gift >= project.cost.amount,
+            gift_exact=gift / project.price_per_acre.amount == project.acres_for(gift),
+        )
+    return context
 
 
 def project_detail_context(request: HttpRequest, project: Project) -> dict[str, object]:
@@ -43,7 +58,11 @@ def project_detail_context(request: HttpRequest, project: Project) -> dict[str, 
 
 def project_detail(request: HttpRequest, slug: str) -> HttpResponse:
     project = project_detail_get(slug=slug, user=request.user)
-    return render(request, "projects/detail.html", project_detail_context(request, project))
+    response = render(request, "projects/detail.html", project_detail_context(request, project))
+    if "cancelled" in request.GET:
+        # The form is refilled with one donor's details: never a shared cache's copy.
+        patch_cache_control(response, private=True, no_store=True)
+    return response
 
 
 def project_fact_sheet(request: HttpRequest, slug: str) -> HttpResponse:

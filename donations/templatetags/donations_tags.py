@@ -2,11 +2,13 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from uuid import UUID
 
 from django import template
 from django.conf import settings
 
-from donations.forms import DonateForm, currency_presets, preset_value
+from donations.forms import DonateForm, currency_limits, currency_presets, preset_value
+from donations.models import Donation
 from donations.money import currency_exponent
 from donations.selectors import match_offer, recent_supporters
 from donations.services.giving import fee_fixed
@@ -23,7 +25,13 @@ def donate_form(context: template.Context) -> dict[str, Any]:
         project.after_goal == project.AfterGoal.CLOSE_FORM and funding.is_funded
     )
     offer = context.get("match_offer", None)
-    form = context.get("donate_form") or DonateForm(currency=project.currency)
+    request = context.get("request")
+    cancelled = None if request is None else cancelled_donation(request, project)
+    form = context.get("donate_form") or (
+        DonateForm(currency=project.currency, initial=form_initial(cancelled))
+        if cancelled
+        else DonateForm(currency=project.currency)
+    )
     shown = form.shown_currency
     # Presets per offered currency. Acres and "becomes" only in the project's currency: in
     # another one they depend on the rate Stripe settles the gift at.
@@ -33,20 +41,30 @@ def donate_form(context: template.Context) -> dict[str, Any]:
         for amount in currency_presets(currency):
             same = currency == project.currency
             acres = project.acres_for(amount) if same else None
+            about = acres is not None and amount / project.price_per_acre.amount != acres
             becomes = amount + offer.match_for(amount) if offer and same else None
-            rows.append((preset_value(amount), amount, acres, becomes))
+            rows.append((preset_value(amount), amount, acres, about, becomes))
         preset_sets.append((currency, rows))
     js_currencies = {
         c: {
             "fee_fixed": str(fee_fixed(c)),
             "digits": currency_exponent(c),
             "presets": [preset_value(a) for a in currency_presets(c)],
+            "min": str(currency_limits(c)[0]),
+            "max": str(currency_limits(c)[1]),
         }
         for c in form.offered_currencies
     }
     return {
         "project": project,
         "form": form,
+        "error_list": error_list(form),
+        "options_open": any(form.has_error(f) for f in OPTION_FIELDS)
+        or any(form[f].value() for f in ("anonymous", "hide_amount", "cover_fee", "tribute_type")),
+        "cancelled": cancelled,
+        "preview": project.status == project.Status.DRAFT,
+        "ORGANISATION_NAME": settings.ORGANISATION_NAME,
+        "ORGANISATION_REGISTRATION": settings.ORGANISATION_REGISTRATION,
         "preset_sets": preset_sets,
         "shown_currency": shown,
         "offered_currencies": form.offered_currencies,
@@ -58,6 +76,71 @@ def donate_form(context: template.Context) -> dict[str, Any]:
         "csrf_token": context.get("csrf_token"),
         "request": context.get("request"),
         "TEST_PAYMENTS": context.get("TEST_PAYMENTS"),
+    }
+
+
+# Fields folded under the form's "Options" disclosure: it opens when one of them has an error.
+OPTION_FIELDS = (
+    "anonymous",
+    "hide_amount",
+    "cover_fee",
+    "tribute_type",
+    "tribute_name",
+    "tribute_notify_email",
+    "message",
+)
+# Where the error summary's link for a field's error takes the donor.
+ERROR_TARGETS = {
+    "preset": "id_preset",
+    "custom_amount": "id_custom_amount",
+    "frequency": "id_frequency_0",
+}
+
+
+def error_list(form: DonateForm) -> list[tuple[str | None, str]]:
+    """(element id or None, message) for the GOV.UK-style error summary, in form order."""
+    if not form.is_bound or not form.errors:
+        return []
+    rows: list[tuple[str | None, str]] = [(None, str(e)) for e in form.non_field_errors()]
+    for name in form.fields:
+        for message in form.errors.get(name, []):
+            rows.append((ERROR_TARGETS.get(name, f"id_{name}"), str(message)))
+    return rows
+
+
+def cancelled_donation(request: Any, project: Any) -> Donation | None:
+    """The gift whose checkout the donor just cancelled (``?cancelled=<id>`` from Stripe's
+    cancel_url), if it is this project's and no money was taken for it."""
+    raw = request.GET.get("cancelled", "")
+    try:
+        pk = UUID(raw)
+    except ValueError:
+        return None
+    return Donation.objects.filter(
+        pk=pk, project=project, status__in=[Donation.Status.PENDING, Donation.Status.EXPIRED]
+    ).first()
+
+
+def form_initial(d: Donation) -> dict[str, Any]:
+    """The cancelled gift's choices, to refill the form."""
+    amount = d.amount.amount
+    currency = str(d.amount.currency)
+    presets = {preset_value(a) for a in currency_presets(currency)}
+    value = preset_value(amount)
+    return {
+        "preset": value if value in presets else "other",
+        "custom_amount": "" if value in presets else value,
+        "currency": currency,
+        "frequency": d.frequency,
+        "donor_name": d.donor_name,
+        "donor_email": d.donor_email,
+        "anonymous": d.anonymous,
+        "hide_amount": not d.show_amount,
+        "cover_fee": d.cover_fee,
+        "tribute_type": d.tribute_type,
+        "tribute_name": d.tribute_name,
+        "tribute_notify_email": d.tribute_notify_email,
+        "message": d.message,
     }
 
 

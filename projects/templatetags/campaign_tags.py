@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
-from babel.numbers import format_currency, format_decimal
+from babel.numbers import format_currency, format_decimal, get_currency_symbol
 from django import template
+from django.utils.html import strip_tags
 from django.utils.safestring import SafeString, mark_safe
 from djmoney.money import Money
 
@@ -38,8 +40,44 @@ def number(value: Decimal | int | None) -> str:
 
 
 @register.filter
+def currency_symbol(code: str) -> str:
+    """$ for USD, € for EUR, ¥ for JPY (en_US)."""
+    return str(get_currency_symbol(str(code), locale="en_US"))
+
+
+@register.filter
 def paragraphs(text: str) -> list[str]:
-    return [p.strip() for p in (text or "").split("\n\n") if p.strip()]
+    """Paragraphs separated by a blank line, whatever the line endings (a browser sends
+    ``\r\n``; a blank line may hold spaces)."""
+    normalised = (text or "").replace("\r\n", "\n").replace("\r", "\n")
+    return [p.strip() for p in re.split(r"\n[ \t]*\n", normalised) if p.strip()]
+
+
+CREDIT_PREFIX = re.compile(
+    r"^\s*(photo|image|picture|illustration)?\s*(courtesy|credit|by\b|©|\(c\))", re.I
+)
+
+
+@register.filter
+def credit_line(credit: str) -> str:
+    """ "Photo courtesy of NAME." unless the editor already wrote such a phrase."""
+    text = (credit or "").strip()
+    if not text:
+        return ""
+    if CREDIT_PREFIX.match(text):
+        return text if text.endswith(".") else f"{text}."
+    return f"Photo courtesy of {text.rstrip('.')}."
+
+
+@register.filter
+def lead_is_teaser(lead: str, body: str) -> bool:
+    """Whether a section's lead is the start of its body (a teaser, often ending "..."): the
+    page then hides the lead once "Read more" is open, so the sentence is not read twice."""
+    stem = re.sub(r"(\.\.\.|…|\.)\s*$", "", (lead or "").strip())
+    if not stem:
+        return False
+    text = " ".join(strip_tags(html_sanitize(body or "")).split())
+    return text.startswith(" ".join(stem.split()))
 
 
 @register.simple_tag

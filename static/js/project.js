@@ -1,13 +1,17 @@
-// Progressive enhancement: the calculator updates as the donor types. Without JS the
-// form submits and the server answers with the same figure.
+// Progressive enhancement: the calculator updates as the donor types, at the price per acre
+// the page shows (the same rule as Project.acres_for). Without JS the form submits and the
+// server answers with the same figure or the same message.
 (function () {
   "use strict";
   var article = document.querySelector("article.project");
   var input = document.getElementById("id_gift");
   var output = document.getElementById("calc-output");
-  if (!article || !input || !output) return;
-  var acres = parseFloat(article.dataset.acres);
+  var error = document.getElementById("calc-error");
+  if (!article || !input || !output || !error) return;
+  var totalAcres = parseFloat(article.dataset.acres);
   var cost = parseFloat(article.dataset.cost);
+  var priceCents = Math.round(parseFloat(article.dataset.pricePerAcre) * 100);
+  var max = parseFloat(article.dataset.calcMax);
   var currency = article.dataset.currency;
   var fmt = function (amount) {
     var whole = Math.round(amount * 100) % 100 === 0;
@@ -16,15 +20,36 @@
       minimumFractionDigits: whole ? 0 : undefined, maximumFractionDigits: whole ? 0 : undefined
     }).format(amount);
   };
+  var strong = function (text) { var s = document.createElement("strong"); s.textContent = text; return s; };
+  var fail = function (message) {
+    output.replaceChildren();
+    error.textContent = message;
+    error.hidden = false;
+    input.setAttribute("aria-invalid", "true");
+    input.setAttribute("aria-describedby", "calc-hint calc-error");
+  };
   var update = function () {
-    var gift = parseFloat(input.value);
-    if (!(gift > 0)) return;
-    var protectedAcres = gift * acres / cost;
-    var shown = protectedAcres >= 10 ? Math.round(protectedAcres) : Math.round(protectedAcres * 10) / 10;
-    output.innerHTML = "";
-    var a = document.createElement("strong"); a.textContent = fmt(gift);
-    var b = document.createElement("strong"); b.textContent = shown.toLocaleString("en-US") + " acres";
-    output.append(a, " protects ", b);
+    var raw = input.value.trim().replace(/,/g, "").replace(/^\$\s*/, "");
+    if (raw === "") { output.replaceChildren(); error.hidden = true; return; }
+    if (!/^(\d+(\.\d{1,2})?|\.\d{1,2})$/.test(raw)) { fail("Enter an amount in numbers, such as 50 or 25.50."); return; }
+    var gift = parseFloat(raw);
+    if (gift < 1) { fail("Enter an amount of at least 1."); return; }
+    if (gift > max) { fail("Enter an amount of at most 10,000,000."); return; }
+    error.hidden = true;
+    error.textContent = "";
+    input.removeAttribute("aria-invalid");
+    input.setAttribute("aria-describedby", "calc-hint");
+    if (gift >= cost) {
+      output.replaceChildren(strong(fmt(gift)), " would fund the whole project: all ",
+        strong(totalAcres.toLocaleString("en-US") + " acres"));
+      return;
+    }
+    var giftCents = Math.round(gift * 100);
+    var tenths = giftCents * 10 / priceCents;
+    var shown = Math.min(tenths >= 100 ? Math.round(tenths / 10) : Math.round(tenths) / 10, totalAcres);
+    var exact = giftCents % priceCents === 0 && giftCents / priceCents === shown;
+    output.replaceChildren(strong(fmt(gift)), exact ? " protects " : " protects about ",
+      strong(shown.toLocaleString("en-US") + (shown === 1 ? " acre" : " acres")));
   };
   input.addEventListener("input", update);
 })();
@@ -70,12 +95,92 @@
     Array.prototype.forEach.call(inputs, function (input) { input.checked = false; });
     // Keep the donor's place: the same button (e.g. the second) in the new currency.
     if (index >= 0 && inputs.length) inputs[Math.min(index, inputs.length - 1)].checked = true;
-    box.insertBefore(fresh, other);
+    if (other && other.parentNode === box) box.insertBefore(fresh, other);
+    else box.appendChild(fresh);
     shown = cur;
   };
   // On the select itself, so the presets are swapped before the form-wide listeners below run.
   select.addEventListener("change", swap);
   swap(); // the browser may have restored another currency (back button)
+})();
+
+// Donate form: the gift as the server will read it, with the server's own messages, so the
+// live texts below never promise anything for an amount the server would refuse.
+function campaignDonateGift(form) {
+  "use strict";
+  var info = JSON.parse(form.dataset.currencies || "{}");
+  var select = form.querySelector("[name=currency]");
+  var cur = select ? select.value : form.dataset.projectCurrency || "USD";
+  var c = info[cur] || { digits: 2, min: "1", max: "100000" };
+  var result = function (amount, error) { return { amount: amount, currency: cur, error: error || "" }; };
+  var raw = form.querySelector("[name=custom_amount]").value.trim();
+  if (/^\d{1,3}(,\d{3})+(\.\d+)?$/.test(raw)) raw = raw.replace(/,/g, "");
+  if (!raw) {
+    var checked = form.querySelector("[name=preset]:checked");
+    return result(checked && checked.value !== "other" ? parseFloat(checked.value) : NaN);
+  }
+  if (!/^\d{1,9}(\.\d{1,4})?$/.test(raw)) return result(NaN, "Enter the amount as a number, e.g. 50 or 25.50.");
+  var decimals = (raw.split(".")[1] || "").replace(/0+$/, "").length;
+  if (decimals > c.digits) {
+    return result(NaN, c.digits ? cur + " amounts have at most " + c.digits + " decimal places." : cur + " amounts are whole numbers.");
+  }
+  var amount = parseFloat(raw);
+  if (amount < parseFloat(c.min)) return result(NaN, "The smallest gift is " + c.min + " " + cur + ".");
+  if (amount > parseFloat(c.max)) {
+    return result(NaN, "Online gifts are limited to " + parseFloat(c.max).toLocaleString("en-US") + " " + cur + "; please contact us for larger gifts.");
+  }
+  return result(amount);
+}
+
+// Donate form: typing an Other amount selects "Other" (the preset it replaces is no longer
+// highlighted); clearing it again brings that preset back. A refused amount says why at once.
+(function () {
+  "use strict";
+  var form = document.querySelector("form.donate-form");
+  if (!form) return;
+  var custom = form.querySelector("[name=custom_amount]");
+  var hint = document.getElementById("amount-live");
+  var previous = null;
+  var other = function () { return form.querySelector("input[name=preset][value=other]"); };
+  custom.addEventListener("input", function () {
+    var checked = form.querySelector("[name=preset]:checked");
+    if (custom.value.trim()) {
+      if (checked && checked.value !== "other") previous = checked.value;
+      if (other()) other().checked = true;
+    } else if (previous !== null) {
+      var back = form.querySelector("input[name=preset][value='" + previous + "']");
+      if (back) back.checked = true;
+    }
+  });
+  form.addEventListener("change", function (event) {
+    // Choosing a preset button means that amount: an Other amount no longer applies.
+    if (event.target.name === "preset" && event.target.value !== "other") { custom.value = ""; previous = null; }
+  });
+  var show = function () {
+    if (!hint) return;
+    var gift = campaignDonateGift(form);
+    hint.textContent = gift.error;
+    if (gift.error) custom.setAttribute("aria-invalid", "true");
+    else custom.removeAttribute("aria-invalid");
+  };
+  form.addEventListener("input", show);
+  form.addEventListener("change", show);
+  // After a server-side error: the error summary takes focus (also without JS: autofocus).
+  var summary = document.getElementById("error-summary");
+  if (summary) {
+    if (document.activeElement !== summary) summary.focus();
+    // Each link puts the keyboard in its field (a plain anchor would only scroll there).
+    summary.addEventListener("click", function (event) {
+      var link = event.target.closest("a[href^='#']");
+      var field = link && document.getElementById(link.getAttribute("href").slice(1));
+      if (!field) return;
+      event.preventDefault();
+      var details = field.closest("details");
+      if (details) details.open = true;
+      field.focus();
+      field.scrollIntoView({ block: "center" });
+    });
+  }
 })();
 
 // Donate form: show the exact fee that "cover the fee" adds for the chosen amount, with the
@@ -90,13 +195,7 @@
   var info = JSON.parse(form.dataset.currencies || "{}");
   var projectCurrency = form.dataset.projectCurrency || "USD";
   var currency = form.querySelector("[name=currency]");
-  var custom = form.querySelector("[name=custom_amount]");
-  var amount = function () {
-    var typed = parseFloat(custom.value);
-    if (typed > 0) return typed;
-    var checked = form.querySelector("[name=preset]:checked");
-    return checked && checked.value !== "other" ? parseFloat(checked.value) : NaN;
-  };
+  var amount = function () { return campaignDonateGift(form).amount; };
   var update = function () {
     if (!note) return;
     var cur = currency ? currency.value : projectCurrency;
@@ -132,12 +231,9 @@
     return { ratio: parseFloat(parts[0]), left: parseFloat(parts[1]) };
   });
   var projectCurrency = form.dataset.projectCurrency || "USD";
-  var custom = form.querySelector("[name=custom_amount]");
   var currency = form.querySelector("[name=currency]");
   var show = function () {
-    var gift = parseFloat(custom.value);
-    var checked = form.querySelector("[name=preset]:checked");
-    if (!(gift > 0) && checked && checked.value !== "other") gift = parseFloat(checked.value);
+    var gift = campaignDonateGift(form).amount;
     if (!(gift > 0)) { live.textContent = ""; return; }
     var cur = currency ? currency.value : projectCurrency;
     if (cur !== projectCurrency) {
@@ -163,4 +259,27 @@
   form.addEventListener("input", show);
   form.addEventListener("change", show);
   show();
+})();
+
+// Phones: the sticky Donate bar steps aside while the donate panel is on screen, so it never
+// covers the form (or a focused field in it); without JS it simply stays.
+(function () {
+  "use strict";
+  var bar = document.querySelector(".donate-bar");
+  var panel = document.getElementById("donate");
+  if (!bar || !panel || !("IntersectionObserver" in window)) return;
+  var seen = false, focused = false;
+  var set = function () { bar.classList.toggle("is-hidden", seen || focused); };
+  new IntersectionObserver(function (entries) {
+    seen = entries[0].isIntersecting; set();
+  }, { rootMargin: "0px 0px -45% 0px" }).observe(panel); // once it fills the upper half
+  panel.addEventListener("focusin", function () { focused = true; set(); });
+  panel.addEventListener("focusout", function () { focused = false; set(); });
+  bar.querySelector("a").addEventListener("click", function (event) {
+    // Take the donor to the form and put the keyboard there too.
+    event.preventDefault();
+    panel.scrollIntoView({ behavior: window.matchMedia("(prefers-reduced-motion: reduce)").matches ? "auto" : "smooth", block: "start" });
+    panel.focus({ preventScroll: true });
+    history.replaceState(null, "", "#donate");
+  });
 })();

@@ -41,29 +41,52 @@ def test_project_pages(live_server: Any, demo: Any, new_page: Any, shot: Any) ->
         response = page.goto(url)
         assert response is not None and response.status == 200
         _check_facts(page, demo)
-        expect(page.locator("p.acres")).to_have_text("285,288 acres to protect")
+        expect(page.locator("li.acres")).to_have_text("285,288 acres to protect")
         expect(page.get_by_test_id("price-per-acre")).to_have_text("$1.17 per acre")
         summary = page.get_by_role("region", name="Summary")
         expect(summary).to_contain_text("seek $303,600 to designate 285,288 acres")
 
-        # The calculator uses the real acres-to-cost ratio (285,288 / 303,600), not the
-        # published $1.17 per acre: $50 protects 47 acres (50 / 1.17 would say 42.7).
+        # Every figure uses the price per acre the page shows ($1.17, the staff figure), and
+        # says "about" where it rounds: $50 / $1.17 = 42.7 acres.
         calc = page.get_by_test_id("calc-output")
-        expect(calc).to_have_text("$50 protects 47 acres")  # the server's default figure
+        expect(calc).to_have_text("$50 protects about 43 acres")  # the server's default figure
         gift = page.get_by_label("Gift amount (USD)")
+        error = page.locator("#calc-error")
         for typed, text in (
-            ("100", "$100 protects 94 acres"),
-            ("50", "$50 protects 47 acres"),
-            ("12.5", "$12.50 protects 12 acres"),
-            ("5", "$5 protects 4.7 acres"),
+            ("100", "$100 protects about 85 acres"),
+            ("50", "$50 protects about 43 acres"),
+            ("12.5", "$12.50 protects about 11 acres"),
+            ("5", "$5 protects about 4.3 acres"),
+            ("1.17", "$1.17 protects 1 acre"),
+            ("500000", "$500,000 would fund the whole project: all 285,288 acres"),
         ):
             gift.fill(typed)
             expect(calc).to_have_text(text)  # updated by project.js as the donor types
-        assert "42.7" not in calc.inner_text()
+            expect(error).to_be_hidden()
+        # Nonsense gets the server's own message and no result (never a stale one).
+        for typed, message in (
+            ("0", "Enter an amount of at least 1."),
+            ("-5", "Enter an amount in numbers, such as 50 or 25.50."),
+            ("abc", "Enter an amount in numbers, such as 50 or 25.50."),
+            ("1e9", "Enter an amount in numbers, such as 50 or 25.50."),
+            ("1000000000", "Enter an amount of at most 10,000,000."),
+        ):
+            gift.fill(typed)
+            expect(error).to_have_text(message)
+            expect(calc).to_have_text("")
+            expect(gift).to_have_attribute("aria-invalid", "true")
+        # The presets agree with the calculator, amount for amount.
+        for preset in page.locator("form.donate-form label.preset").all()[:-1]:
+            amount = preset.locator("input").get_attribute("value")
+            gift.fill(amount)
+            acres = re.search(r"protects (?:about )?([\d,.]+) acres", calc.inner_text())
+            assert acres, calc.inner_text()
+            expect(preset).to_contain_text(f"protects about {acres.group(1)} acres")
         # Without JS the same form asks the server, which must agree with the script.
+        gift.fill("5")
         page.locator("#calculator").get_by_role("button", name="Calculate").click()
         expect(page).to_have_url(re.compile(r"\?gift=5#calculator$"))
-        expect(calc).to_have_text("$5 protects 4.7 acres")
+        expect(calc).to_have_text("$5 protects about 4.3 acres")
         expect(gift).to_have_value("5")
 
         sections = page.locator("section.long-section")
@@ -75,7 +98,11 @@ def test_project_pages(live_server: Any, demo: Any, new_page: Any, shot: Any) ->
             section.get_by_text("Read more").click()
             expect(section.locator("details")).to_have_attribute("open", "")
             expect(body).to_be_visible()
+            expect(section.locator("summary")).to_contain_text("Show less")
         expect(sections.first.locator(".rich-text")).to_contain_text("Trueb’s Cochran Frog")
+        # The first section's lead is the start of its body: once open, it is not read twice.
+        expect(sections.first.locator(".lead")).to_be_hidden()
+        expect(sections.nth(1).locator(".lead")).to_be_visible()  # a lead of its own
 
         assert page.js_errors == []
         shot(page, f"project-{name}")

@@ -175,9 +175,9 @@ def test_a_jpy_projects_form_shows_yen_presets_and_its_default_preset_is_a_valid
     assert preset_values(shown) == ["3000", "5000", "10000", "30000", "other"]
     assert checked_preset(shown) == ["5000"]
     text = html.unescape(shown)
-    assert "JPY 5,000</strong><small>protects 17 acres</small>" in text
-    assert "JPY 30,000</strong><small>protects 100 acres</small>" in text
-    assert "JPY 50<" not in text
+    assert "¥5,000</strong><small>protects about 17 acres</small>" in text
+    assert "¥30,000</strong><small>protects 100 acres</small>" in text
+    assert "¥50<" not in text
 
     # The form as the donor's browser sends it, untouched: the default preset.
     response = client.post(donate_url(jpy_project), gift_data(preset="5000", currency="JPY"))
@@ -197,7 +197,7 @@ def test_other_currencies_presets_wait_in_templates_without_acres(
 
     assert preset_values(shown) == ["25", "50", "100", "250", "other"]
     assert checked_preset(shown) == ["50"]
-    assert "USD 50</strong><small>protects 47 acres</small>" in shown
+    assert "$50</strong><small>protects about 47 acres</small>" in shown
     assert preset_values(sets["JPY"]) == ["3000", "5000", "10000", "30000"]
     assert preset_values(sets["EUR"]) == ["25", "50", "100", "250"]
     for currency, fragment in sets.items():
@@ -206,7 +206,7 @@ def test_other_currencies_presets_wait_in_templates_without_acres(
         assert fragment.count("acres depend on Stripe's exchange rate") == len(
             preset_values(fragment)
         ), currency
-    assert "JPY 3,000</strong>" in sets["JPY"]
+    assert "¥3,000</strong>" in sets["JPY"]
 
 
 def test_a_preset_shown_for_another_currency_is_refused_and_the_form_shows_the_chosen_ones(
@@ -227,7 +227,7 @@ def test_a_preset_shown_for_another_currency_is_refused_and_the_form_shows_the_c
     assert preset_values(live_part(form)) == ["3000", "5000", "10000", "30000", "other"]
     assert checked_preset(live_part(form)) == []
     assert sorted(templates(form)) == ["EUR", "GBP", "USD"]
-    assert "protects 47 acres" in templates(form)["USD"]  # acres in the project's currency
+    assert "protects about 47 acres" in templates(form)["USD"]  # acres in the project's currency
     assert "(adds 2.9% + 0 JPY)" in page_text(response)
 
 
@@ -271,10 +271,34 @@ def test_the_form_gives_the_fee_of_every_offered_currency_to_the_page(
     assert 'data-fee-percent="3.4"' in form
     assert 'data-project-currency="USD"' in form
     assert js_currencies(form) == {
-        "USD": {"fee_fixed": "0.30", "digits": 2, "presets": ["25", "50", "100", "250"]},
-        "EUR": {"fee_fixed": "0.25", "digits": 2, "presets": ["25", "50", "100", "250"]},
-        "GBP": {"fee_fixed": "0.21", "digits": 2, "presets": ["25", "50", "100", "250"]},
-        "JPY": {"fee_fixed": "0", "digits": 0, "presets": ["3000", "5000", "10000", "30000"]},
+        "USD": {
+            "fee_fixed": "0.30",
+            "digits": 2,
+            "presets": ["25", "50", "100", "250"],
+            "min": "1",
+            "max": "100000",
+        },
+        "EUR": {
+            "fee_fixed": "0.25",
+            "digits": 2,
+            "presets": ["25", "50", "100", "250"],
+            "min": "1",
+            "max": "100000",
+        },
+        "GBP": {
+            "fee_fixed": "0.21",
+            "digits": 2,
+            "presets": ["25", "50", "100", "250"],
+            "min": "1",
+            "max": "100000",
+        },
+        "JPY": {
+            "fee_fixed": "0",
+            "digits": 0,
+            "presets": ["3000", "5000", "10000", "30000"],
+            "min": "100",
+            "max": "15000000",
+        },
     }
     assert "(adds 3.4% + 0.30 USD)" in html.unescape(form)
 
@@ -286,7 +310,13 @@ def test_a_project_in_another_currency_gives_its_own_fee(
     form = donate_form_html(page)
 
     assert js_currencies(form) == {
-        "EUR": {"fee_fixed": "0.25", "digits": 2, "presets": ["25", "50", "100", "250"]}
+        "EUR": {
+            "fee_fixed": "0.25",
+            "digits": 2,
+            "presets": ["25", "50", "100", "250"],
+            "min": "1",
+            "max": "100000",
+        }
     }
     assert 'data-fee-fixed="0.25"' in form
     assert "(adds 2.9% + 0.25 EUR)" in page_text(page)
@@ -304,5 +334,5 @@ def test_an_open_match_gives_the_page_its_label_and_what_is_left_in_the_project_
     assert re.search(r'data-match-pools="1(\.0+)?:75(\.0+)?"', form), form[:600]
     # "Becomes" only on the project currency's presets: another currency's match depends on
     # the rate Stripe settles the gift at.
-    assert "becomes USD 50" in live_part(form)
+    assert "becomes $50" in live_part(form)
     assert all("becomes" not in fragment for fragment in templates(form).values())

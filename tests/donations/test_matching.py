@@ -229,13 +229,13 @@ def test_page_shows_banner_doubled_amounts_and_matched_share(client: Client, pro
     pool_open(project, cap="75", sponsor_name="Andes Fund")
     page = client.get(project.get_absolute_url()).content.decode()
     assert "2X The Impact" in page and "Andes Fund" in page and "$75" in page
-    assert "becomes USD 50" in page  # the $25 preset
-    assert "becomes USD 175" in page  # $100 preset: only $75 of match left, a partial match
+    assert "becomes $50" in page  # the $25 preset
+    assert "becomes $175" in page  # $100 preset: only $75 of match left, a partial match
     d = gift(project, "50")
     succeed(d)
     page = client.get(project.get_absolute_url()).content.decode()
     assert "$25</strong> of matching funds remain" in page
-    assert "$50 from donors and" in page and "$50</span> matched" in page
+    assert "$50 from donors</span> and" in page and "$50</span> matched" in page
     d2 = gift(project, "25")
     succeed(d2)
     page = client.get(project.get_absolute_url()).content.decode()

@@ -205,7 +205,10 @@ def test_draft_is_hidden_from_the_public_and_previewed_by_staff(
     assert preview.status_code == 200
     html = preview.content.decode()
     assert "Secret Draft" in html
-    assert "Preview: this draft is not public." in html
+    assert "<strong>Preview</strong> of a draft: only staff can see this page" in html
+    # A preview says it is one, not that the project stopped taking gifts.
+    assert "not accepting gifts any more" not in html
+    assert "the donate form appears here once the project is published" in html
     assert editor_client.get("/projects/secret-draft/fact-sheet/").status_code == 200
     # A draft is not open for gifts, even to staff previewing it.
     assert "Secret Draft" not in editor_client.get("/projects/").content.decode()

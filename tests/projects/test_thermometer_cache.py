@@ -62,7 +62,7 @@ def test_cost_change_through_the_model_shows_in_the_thermometer(
     assert rendered
     assert _by_testid(html, "cost") == "$400,000"
     assert _financial_need(html) == "$400,000"
-    assert "$400,000 to go" in html
+    assert 'data-testid="remaining">$400,000</strong> to go' in html
 
 
 def test_cost_change_that_skips_updated_at_still_shows(client: Client, project: Project) -> None:
