@@ -118,6 +118,21 @@ class ProjectAdmin(admin.ModelAdmin):
             return format_html('<strong style="color:#b00020">⚠ {}</strong>', text)
         return text
 
+    def render_change_form(
+        self, request: HttpRequest, context: dict[str, Any], *args: Any, **kwargs: Any
+    ) -> Any:
+        # A form shown again after a POST was refused. Browsers never refill a file field,
+        # so say plainly which chosen files were not uploaded.
+        if request.method == "POST" and request.FILES:
+            chosen = [f for key in request.FILES for f in request.FILES.getlist(key)]
+            names = ", ".join(sorted({f.name or "" for f in chosen}))
+            messages.error(
+                request,
+                f"Nothing was saved, so the files you chose were not uploaded ({names}). "
+                "Correct the errors below, then choose the files again before saving.",
+            )
+        return super().render_change_form(request, context, *args, **kwargs)
+
     def save_model(self, request: HttpRequest, obj: Project, form: Any, change: bool) -> None:
         if obj.status == Project.Status.PUBLISHED and obj.published_at is None:
             obj.publish()

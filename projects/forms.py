@@ -41,12 +41,40 @@ def project_has_money_in_its_currency(project: Project) -> bool:
     return FundingTotals.objects.filter(project=project).exclude(raised=0, matched=0).exists()
 
 
+CREDIT_HELP = (
+    "Only the photographer or source, e.g. “Michell Leon/PRONATURALEZA”: the page adds "
+    "“Photo courtesy of” itself (a credit that already starts with “Photo courtesy of” or "
+    "“©” is shown as typed)."
+)
+
+
 class ProjectAdminForm(forms.ModelForm):
     hero_image = PhotoUploadField(required=False, label="Hero photo")
 
     class Meta:
         model = Project
         fields = "__all__"  # noqa: DJ007 - the admin's fieldsets choose what is shown
+        # Here rather than on the model: help texts for editors, no migration for wording.
+        help_texts = {
+            "summary": "Plain text shown at the top of the page. Separate paragraphs with a "
+            "blank line (press Enter twice).",
+            "published_at": "Filled in automatically the first time the project is published; "
+            "the projects list is ordered by it (newest first). Leave it empty on a draft, or "
+            "set it to back-date a project.",
+            "habitat": "Fast facts. The main habitats, e.g. “Cloud forest and puna grassland”.",
+            "conservation_action": "Fast facts. What the money does, e.g. “Designation of a "
+            "new regional reserve”.",
+            "main_threat": "Fast facts. The main threat in a few words, e.g. “Illegal gold "
+            "mining”.",
+            "partner_name": "Fast facts. The local organisation doing the work.",
+            "partner_url": "Fast facts. The partner's website (linked from the page).",
+            "carbon_storage_mt": "Fast facts. Carbon stored in the area, in million tonnes "
+            "of CO2; leave empty if unknown.",
+            "hero_caption": "One sentence about the photo, shown under it.",
+            "hero_credit": CREDIT_HELP,
+            "hero_alt": "What the photo shows, for people who cannot see it (required with a "
+            "photo).",
+        }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -91,6 +119,7 @@ class PhotoInlineForm(forms.ModelForm):
     class Meta:
         model = Photo
         fields = ["image", "caption", "credit", "alt_text", "order"]
+        help_texts = {"credit": CREDIT_HELP}
 
 
 CALCULATOR_MIN = Decimal("1")

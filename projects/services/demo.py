@@ -1,22 +1,21 @@
 """The demo project: every fact of ../shared/seed/andes-amazon-corridor.txt.
 
-The real photos are not available, so each photo is a generated placeholder that says so
-on its face and carries the seed's caption and credit.
+The real photos are not ours to ship, so each is a landscape illustration drawn with Pillow
+(projects/services/illustrations.py), labelled as one in its caption, credit and alt text.
 """
 
 from __future__ import annotations
 
 import io
-import textwrap
 from datetime import UTC, datetime
 from decimal import Decimal
 
 from django.core.files.base import ContentFile
 from django.db import transaction
 from djmoney.money import Money
-from PIL import Image, ImageDraw, ImageFont
 
 from projects.models import FundingTotals, KeySpecies, Photo, Project, Section, Threat
+from projects.services.illustrations import landscape
 from projects.services.images import image_clean, photo_renditions_refresh, project_hero_refresh
 
 SEED_SLUG = "andes-amazon-corridor"
@@ -87,57 +86,43 @@ SECTIONS = [
     ),
 ]
 
+# The seed page's photographs are not ours: the demo draws an illustration for each
+# (projects/services/illustrations.py) and says so in its caption, credit and alt text,
+# naming the photo it stands in for.
+ILLUSTRATION_CREDIT = "Illustration by the demo loader"
 HERO = (
-    "Landscape view.",
-    "Michell Leon/PRONATURALEZA",
-    "Mountain landscape of the Kosñipata Valley",
+    "Illustration of the Kosñipata Valley, in place of the seed page’s photo “Landscape "
+    "view.” (Michell Leon/PRONATURALEZA).",
+    ILLUSTRATION_CREDIT,
+    "Illustration: misty mountain ridges above a winding river valley",
+    "valley",
 )
 PHOTOS = [
     (
-        "A recently discovered new species of Andean Lizard (Proctoporus machupicchu).",
-        "PRONATURALEZA",
-        "A small brown Andean lizard on a rock",
-        (92, 110, 70),
-    ),
-    ("Gold mining waste pits.", "PRONATURALEZA", "Muddy pits left by gold mining", (150, 120, 80)),
-    (
-        "Local indigenous community members.",
-        "PRONATURALEZA",
-        "Members of a local indigenous community",
-        (120, 80, 70),
+        "Illustration of the lizard’s cloud-forest habitat, in place of the seed page’s photo "
+        "“A recently discovered new species of Andean Lizard (Proctoporus machupicchu).”",
+        "Illustration: layered cloud-forest ridges in mist",
+        "cloud-forest",
     ),
     (
-        "Beautiful intact forests.",
-        "Michell Leon/PRONATURALEZA",
-        "Unbroken cloud forest on steep slopes",
-        (40, 100, 60),
+        "Illustration of gold mining waste pits, in place of the seed page’s photo "
+        "“Gold mining waste pits.”",
+        "Illustration: bare brown ground pitted with pools below misty hills",
+        "mining",
+    ),
+    (
+        "Illustration of a highland village, in place of the seed page’s photo “Local "
+        "indigenous community members.”",
+        "Illustration: small houses with red roofs on a green slope below the mountains",
+        "village",
+    ),
+    (
+        "Illustration of intact forest along a river, in place of the seed page’s photo "
+        "“Beautiful intact forests.” (Michell Leon/PRONATURALEZA).",
+        "Illustration: a river winding through forested hills",
+        "river",
     ),
 ]
-
-
-def placeholder_image(*, caption: str, credit: str, colour: tuple[int, int, int]) -> bytes:
-    """A 1600×1000 JPEG that says plainly it is a placeholder for the seed's photo."""
-    width, height = 1600, 1000
-    image = Image.new("RGB", (width, height), colour)
-    draw = ImageDraw.Draw(image)
-    for y in range(height):  # a vertical gradient so renditions have something to scale
-        shade = int(60 * y / height)
-        draw.line(
-            [(0, y), (width, y)],
-            fill=tuple(max(c - shade, 0) for c in colour),  # type: ignore[arg-type]
-        )
-    big = ImageFont.load_default(size=72)
-    small = ImageFont.load_default(size=40)
-    draw.text((80, 340), "PLACEHOLDER IMAGE", font=big, fill=(255, 255, 255))
-    lines = textwrap.wrap(f"Seed photo: {caption}", width=60)[:3]
-    for n, line in enumerate(lines):
-        draw.text((80, 460 + 55 * n), line, font=small, fill=(255, 255, 255))
-    draw.text(
-        (80, 480 + 55 * len(lines)), f"Photo courtesy of {credit}", font=small, fill=(235, 235, 235)
-    )
-    out = io.BytesIO()
-    image.save(out, format="JPEG", quality=85)
-    return out.getvalue()
 
 
 def _clean_upload(data: bytes, name: str) -> ContentFile[bytes]:
@@ -193,16 +178,20 @@ def demo_project_load() -> Project:
         Section.objects.create(project=project, title=title, lead=lead, body=body, order=n)
 
     if not project.hero_image:
-        data = placeholder_image(caption=HERO[0], credit=HERO[1], colour=(70, 110, 130))
-        project.hero_image.save("andes-landscape.jpg", _clean_upload(data, "andes-landscape"))
+        data = landscape(HERO[3], seed=1)
+        project.hero_image.save("andes-valley.jpg", _clean_upload(data, "andes-valley"))
         project_hero_refresh(project=project)
 
+    captions = [caption for caption, _alt, _scene in PHOTOS]
+    project.photos.exclude(caption__in=captions).delete()  # older demo images
     existing = set(project.photos.values_list("caption", flat=True))
-    for n, (caption, credit, alt, colour) in enumerate(PHOTOS):
+    for n, (caption, alt, scene) in enumerate(PHOTOS):
         if caption in existing:
             continue
-        photo = Photo(project=project, caption=caption, credit=credit, alt_text=alt, order=n)
-        data = placeholder_image(caption=caption, credit=credit, colour=colour)
-        photo.image.save(f"andes-{n + 1}.jpg", _clean_upload(data, f"andes-{n + 1}"), save=True)
+        photo = Photo(
+            project=project, caption=caption, credit=ILLUSTRATION_CREDIT, alt_text=alt, order=n
+        )
+        data = landscape(scene, seed=n + 2)
+        photo.image.save(f"andes-{scene}.jpg", _clean_upload(data, f"andes-{scene}"), save=True)
         photo_renditions_refresh(photo=photo)
     return project

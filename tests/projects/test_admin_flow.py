@@ -440,3 +440,51 @@ def test_finance_changes_money_figures(finance_client: Client, project: Project)
     assert project.cost == Money(Decimal("320000"), "USD")
     assert project.acres == Decimal("290000")
     assert project.after_goal == Project.AfterGoal.CLOSE_FORM
+
+
+def test_a_refused_form_says_plainly_that_chosen_files_must_be_chosen_again(
+    editor_client: Client,
+) -> None:
+    data = _fill_project(_add_form(editor_client), acres="")  # one error
+    add_inline(
+        data,
+        "photos",
+        {
+            "image": SimpleUploadedFile(
+                "frog.jpg", jpeg_bytes(800, 600), content_type="image/jpeg"
+            ),
+            "caption": "A glass frog.",
+            "credit": "PRONATURALEZA",
+            "alt_text": "A green frog on a leaf",
+            "order": "0",
+        },
+    )
+    response = editor_client.post(ADD_URL, data)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Nothing was saved, so the files you chose were not uploaded (frog.jpg)." in html
+    assert "choose the files again before saving" in html
+    assert not Project.objects.exists() and not Photo.objects.exists()
+    # Without files, no such message.
+    plain = editor_client.post(ADD_URL, _fill_project(_add_form(editor_client), acres=""))
+    assert "were not uploaded" not in plain.content.decode()
+
+
+def test_editors_are_told_what_the_credit_summary_and_fast_facts_fields_mean(
+    editor_client: Client,
+) -> None:
+    html = editor_client.get(ADD_URL).content.decode()
+    assert "the page adds “Photo courtesy of” itself" in html
+    assert "Separate paragraphs with a blank line (press Enter twice)." in html
+    assert "Filled in automatically the first time the project is published" in html
+    assert "Fast facts. The main threat in a few words" in html
+
+
+def test_a_summary_typed_in_the_admin_keeps_its_paragraphs(editor_client: Client) -> None:
+    data = _fill_project(
+        _add_form(editor_client), summary="First paragraph.\r\n\r\nSecond paragraph."
+    )
+    response = editor_client.post(ADD_URL, data)
+    assert response.status_code == 302, form_errors(response.content.decode())
+    html = Client().get("/projects/cloud-forest-corridor/").content.decode()
+    assert "<p>First paragraph.</p><p>Second paragraph.</p>" in html

@@ -124,15 +124,21 @@ def test_detail_page_shows_every_seed_fact(client: Client, db: None) -> None:
         assert f">{title}</h2>" in html
     assert "endemic to the Kosñipata Valley" in text
     assert "Illegal gold mining" in text
-    assert "Landscape view. Photo courtesy of Michell Leon/PRONATURALEZA." in text
+    # The seed's photos are not ours: illustrations stand in, and say so everywhere.
+    assert "Illustration of the Kosñipata Valley, in place of the seed page’s photo" in text
     for caption in [
         "A recently discovered new species of Andean Lizard (Proctoporus machupicchu).",
         "Gold mining waste pits.",
         "Local indigenous community members.",
         "Beautiful intact forests.",
     ]:
-        assert caption in text
-    assert text.count("Photo courtesy of PRONATURALEZA.") == 3
+        assert f"in place of the seed page’s photo “{caption}”" in text
+    assert text.count("Illustration by the demo loader.") == 5  # hero + 4, never "courtesy"
+    assert "Photo courtesy of" not in text
+    alts = re.findall(r'<img [^>]*alt="([^"]*)"', html)
+    photo_alts = [a for a in alts if a]
+    assert len(photo_alts) == 5 and all(a.startswith("Illustration: ") for a in photo_alts)
+    assert "PLACEHOLDER" not in html
 
 
 def test_load_demo_is_idempotent(db: None) -> None:
