@@ -119,6 +119,17 @@ class Donation(models.Model):
             models.CheckConstraint(condition=Q(counted__gte=0), name="donation_counted_nonneg"),
         ]
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # djmoney's defaults are in USD: a EUR gift created without them would say
+        # "refunded $0.00" and fail to add its fee cover to the amount.
+        if self._state.adding and self.amount is not None:
+            currency = self.amount.currency
+            for name in ("fee_covered", "refunded"):
+                value = getattr(self, name)
+                if value is not None and not value.amount and value.currency != currency:
+                    setattr(self, name, Money(0, currency))
+
     def __str__(self) -> str:
         return f"{self.amount} to {self.project_id} ({self.status})"
 

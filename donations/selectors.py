@@ -8,6 +8,7 @@ from django.utils import timezone
 from djmoney.money import Money
 
 from donations.models import Donation, MatchAllocation, MatchingPool
+from donations.money import quantum
 from projects.models import Project
 
 S = Donation.Status
@@ -52,10 +53,11 @@ class MatchOffer:
     def match_for(self, amount: Decimal) -> Decimal:
         """The match a gift of this amount would get now (same rule as pool_allocate)."""
         unmatched, total = Decimal(amount), Decimal(0)
+        unit = quantum(str(self.remaining.currency))  # whole yen, cents, ...
         for ratio, remaining in self.pools:
             if unmatched <= 0:
                 break
-            give = min((ratio * unmatched).quantize(Decimal("0.01"), ROUND_DOWN), remaining)
+            give = min((ratio * unmatched).quantize(unit, ROUND_DOWN), remaining)
             if give > 0:
                 total += give
                 unmatched -= give / ratio

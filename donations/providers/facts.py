@@ -110,6 +110,7 @@ class InvoiceFact:
     billing_reason: str
     status: str
     amount_paid: Money
+    attempted: bool = False  # Stripe tried to collect it (a failed one is retried)
     payment: PaymentFact | None = None
 
 

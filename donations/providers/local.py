@@ -423,7 +423,13 @@ class LocalTestProvider(StripeProvider):
                 },
                 "payments": {
                     "object": "list",
-                    "data": [{"payment": {"type": "payment_intent", "payment_intent": pi["id"]}}],
+                    "data": [
+                        {
+                            "object": "invoice_payment",
+                            "status": "paid",
+                            "payment": {"type": "payment_intent", "payment_intent": pi["id"]},
+                        }
+                    ],
                 },
             }
         )

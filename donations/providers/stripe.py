@@ -57,10 +57,16 @@ EVENT_OBJECTS: dict[str, str] = {
     "charge.succeeded": "charge",
     "charge.updated": "charge",
     "charge.refunded": "charge",
+    # A refund that fails (the card was closed) gives the money back: its charge again.
+    "charge.refund.updated": "refund",
+    "refund.updated": "refund",
+    "refund.failed": "refund",
     "charge.dispute.created": "dispute",
     "charge.dispute.updated": "dispute",
     "charge.dispute.closed": "dispute",
     "invoice.paid": "invoice",
+    "invoice.payment_failed": "invoice",
+    "customer.subscription.updated": "subscription",
     "customer.subscription.deleted": "subscription",
     "payout.paid": "payout",
     "payout.updated": "payout",
@@ -82,7 +88,11 @@ RESOURCE_PATHS: dict[str, str] = {
 }
 
 # A charge is always read with its balance transaction and its refunds (each with its own).
-CHARGE_EXPAND = ["balance_transaction", "refunds.data.balance_transaction"]
+CHARGE_EXPAND = [
+    "balance_transaction",
+    "refunds.data.balance_transaction",
+    "refunds.data.failure_balance_transaction",
+]
 # A session's charge comes without its refunds (Stripe's expansion depth is limited):
 # refunds are applied from the charge's own events, which always list them.
 SESSION_EXPAND = ["payment_intent.latest_charge.balance_transaction"]
@@ -229,6 +239,11 @@ class StripeProvider(PaymentProvider):
                 charge = pi["latest_charge"]
         return p.invoice_fact(invoice, charge)
 
+    def refund_charge_get(self, refund_id: str) -> PaymentFact:
+        """The charge a refund belongs to, with all its refunds (this one's new status)."""
+        refund = self._retrieve("refund", refund_id)
+        return self.payment_get(str(p.ref_id(refund["charge"])))
+
     def subscription_get(self, subscription_id: str) -> SubscriptionFact:
         return p.subscription_fact(self._retrieve("subscription", subscription_id))
 
@@ -246,6 +261,7 @@ class StripeProvider(PaymentProvider):
             "invoice": self.invoice_get,
             "subscription": self.subscription_get,
             "payout": self.payout_get,
+            "refund": self.refund_charge_get,
         }
         return fetch[kind](object_id)
 

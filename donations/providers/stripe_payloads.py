@@ -79,7 +79,10 @@ def payment_fact(charge: Json) -> PaymentFact:
         donation_id=str(meta["donation_id"]) if meta.get("donation_id") else None,
         charged=from_minor(charge["amount"], currency),
         refunded=from_minor(charge.get("amount_refunded") or 0, currency),
-        paid=bool(charge.get("paid")) and charge.get("status") == "succeeded",
+        # Only captured money counts: an authorised, uncaptured charge may never be taken.
+        paid=bool(charge.get("paid"))
+        and charge.get("status") == "succeeded"
+        and bool(charge.get("captured", True)),
         paid_at=moment(charge.get("created")),
         balance_transaction_id=ref_id(bt),
         balance=balance_fact(bt) if isinstance(bt, dict) else None,
@@ -134,10 +137,11 @@ def invoice_subscription(invoice: Json) -> tuple[str | None, str | None]:
 
 
 def invoice_payment_intent_id(invoice: Json) -> str | None:
-    """The payment intent of the invoice's payment (``payments`` expanded)."""
+    """The payment intent of the invoice's paid payment (``payments`` expanded): an open
+    or canceled attempt listed before it is not the money that paid the invoice."""
     for payment in (invoice.get("payments") or {}).get("data") or []:
         pi_id = ref_id((payment.get("payment") or {}).get("payment_intent"))
-        if pi_id:
+        if pi_id and payment.get("status") == "paid":
             return pi_id
     return None
 
@@ -152,6 +156,7 @@ def invoice_fact(invoice: Json, charge: Json | None) -> InvoiceFact:
         billing_reason=invoice.get("billing_reason") or "",
         status=invoice.get("status") or "",
         amount_paid=from_minor(invoice.get("amount_paid") or 0, invoice["currency"]),
+        attempted=bool(invoice.get("attempted")),
         payment=payment_fact(charge) if charge else None,
     )
 

@@ -88,6 +88,11 @@ def webhook_receive(*, payload: bytes, signature: str | None) -> tuple[WebhookEv
     return stored, False
 
 
+class NotOurs(Exception):
+    """The event is about no gift of ours (another product's charge on a shared Stripe
+    account): recognised and marked ignored, never retried."""
+
+
 def _donation_for_payment(payment: PaymentFact) -> str:
     if payment.donation_id:
         return payment.donation_id
@@ -98,7 +103,11 @@ def _donation_for_payment(payment: PaymentFact) -> str:
         ids |= Q(payment_intent_id=payment.payment_intent_id)
     found = list(Donation.objects.filter(ids).values_list("pk", flat=True)[:1])
     if not found:
-        raise DonationNotFound(f"No donation for charge {payment.charge_id} yet")
+        # Our Checkout charges carry our metadata; a monthly instalment's charge does not,
+        # but its invoice.paid records it (with this charge). Anything else is not ours.
+        raise NotOurs(
+            f"Charge {payment.charge_id} carries no donation id and no gift of ours knows it"
+        )
     return str(found[0])
 
 
@@ -112,7 +121,7 @@ def _plan_for_invoice(invoice: InvoiceFact) -> str:
         )
         plan_id = str(found) if found else None
     if not plan_id:
-        raise DonationNotFound(f"Invoice {invoice.id} belongs to no monthly gift we know")
+        raise NotOurs(f"Invoice {invoice.id} belongs to no gift of ours")
     return plan_id
 
 
@@ -120,7 +129,7 @@ def fact_apply(fact: Fact, *, event_id: str) -> None:
     """Hand one re-fetched fact to the lifecycle service it concerns."""
     if isinstance(fact, SessionFact):
         if not fact.donation_id:
-            raise DonationNotFound(f"Checkout session {fact.id} carries no donation id")
+            raise NotOurs(f"Checkout session {fact.id} carries no donation id: no gift of ours")
         lifecycle.donation_session_sync(
             donation_id=fact.donation_id, session=fact, event_id=event_id
         )
@@ -133,12 +142,16 @@ def fact_apply(fact: Fact, *, event_id: str) -> None:
             donation_id=_donation_for_payment(fact.payment), dispute=fact, event_id=event_id
         )
     elif isinstance(fact, InvoiceFact):
-        lifecycle.instalment_record(
-            plan_id=_plan_for_invoice(fact), invoice=fact, event_id=event_id
-        )
+        # By the invoice as it is now, whichever event brought it: a failure reported after
+        # Stripe's retry succeeded records the success.
+        plan_id = _plan_for_invoice(fact)
+        if fact.status in {"open", "uncollectible"} and fact.attempted:
+            lifecycle.instalment_fail(plan_id=plan_id, invoice=fact, event_id=event_id)
+        else:
+            lifecycle.instalment_record(plan_id=plan_id, invoice=fact, event_id=event_id)
     elif isinstance(fact, SubscriptionFact):
         if not fact.donation_id:
-            raise DonationNotFound(f"Subscription {fact.id} carries no donation id")
+            raise NotOurs(f"Subscription {fact.id} carries no donation id: no gift of ours")
         lifecycle.subscription_status_record(
             plan_id=fact.donation_id, status=fact.status, event_id=event_id
         )
@@ -181,6 +194,12 @@ def event_process(*, event_pk: int) -> str:
             WebhookEvent.objects.filter(pk=event_pk).update(
                 status=E.PROCESSED, processed_at=timezone.now(), last_error=""
             )
+    except NotOurs as exc:
+        WebhookEvent.objects.filter(pk=event_pk).exclude(status=E.PROCESSED).update(
+            status=E.IGNORED, processed_at=timezone.now(), last_error=str(exc)[:2000]
+        )
+        logger.info("Webhook event %s ignored: %s", event.stripe_id, exc)
+        return "ignored"
     except (DonationNotFound, ProviderError) as exc:
         retryable = isinstance(exc, DonationNotFound) or getattr(exc, "retryable", False)
         WebhookEvent.objects.filter(pk=event_pk).exclude(status=E.PROCESSED).update(

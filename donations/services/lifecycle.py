@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -30,7 +31,10 @@ Fn = TypeVar("Fn", bound=Callable[..., Any])
 
 S = Donation.Status
 OPEN_DISPUTE = {"warning_needs_response", "warning_under_review", "needs_response", "under_review"}
-PAID_DISPUTE_OUTCOME = {"won", "warning_closed"}
+# The pinned API version's other statuses: a lost dispute can be appealed (the money stays
+# withdrawn meanwhile) and end won after all; "prevented" never took the money.
+APPEAL = {"appeal_needs_response", "appeal_under_review"}
+PAID_DISPUTE_OUTCOME = {"won", "warning_closed", "prevented"}
 CLOSED_DISPUTE = {*PAID_DISPUTE_OUTCOME, "lost"}
 
 
@@ -145,15 +149,20 @@ def _refund_status(d: Donation) -> None:
     d.refunded_at = d.refunded_at or timezone.now()
 
 
-def _mark_succeeded(d: Donation) -> bool:
-    """The status change alone (callers recount and log once); receipt after commit."""
+def _mark_succeeded(d: Donation, paid_at: datetime | None) -> bool:
+    """The status change alone (callers recount and log once); receipt after commit.
+
+    The gift succeeded when the donor paid, by Stripe's clock (the matching window and the
+    receipt's date follow it), not when we processed the event."""
     if d.status not in {S.PENDING, S.FAILED, S.EXPIRED}:
         return False
-    # FAILED/EXPIRED too: money that Stripe says moved is never ignored; it is flagged.
-    if d.status != S.PENDING:
+    # FAILED/EXPIRED too: money that Stripe says moved is never ignored; it is flagged
+    # (unless it is a monthly instalment whose failed attempt Stripe retried).
+    retried_instalment = d.status == S.FAILED and bool(d.invoice_id)
+    if d.status != S.PENDING and not retried_instalment:
         _flag(d, [f"Stripe reports a payment for a gift we had marked {d.status}."])
     d.status = S.SUCCEEDED
-    d.succeeded_at = timezone.now()
+    d.succeeded_at = paid_at or timezone.now()
     _refund_status(d)
     # A broker outage must not fail the committed transition; receipts_catch_up (beat)
     # sends whatever was not queued.
@@ -167,7 +176,7 @@ def _succeed(d: Donation, facts: PaymentFact, event_id: str, action: str) -> boo
     before = d.status
     notes = _apply_facts(d, facts)
     _flag(d, notes)
-    applied = _mark_succeeded(d)
+    applied = _mark_succeeded(d, facts.paid_at)
     _recount(d, payment=facts)
     _log(d, action, before, applied, "; ".join(notes), event_id)
     return applied
@@ -206,7 +215,7 @@ def donation_expire(*, donation_id: UUID | str, event_id: str = "") -> bool:
 def _payment_apply(d: Donation, facts: PaymentFact) -> tuple[list[str], bool]:
     notes = _apply_facts(d, facts)
     _flag(d, notes)
-    return notes, facts.paid and _mark_succeeded(d)
+    return notes, facts.paid and _mark_succeeded(d, facts.paid_at)
 
 
 @transition
@@ -249,14 +258,17 @@ def donation_dispute_sync(
         _recount(d, payment=dispute.payment)
         _log(d, f"dispute {status}", before, False, f"{dispute.id} already closed", event_id)
         return
+    lost_before = d.dispute_id == dispute.id and d.dispute_status in {"lost", *APPEAL}
     d.dispute_id, d.dispute_status = dispute.id, status
-    if status in OPEN_DISPUTE:
+    if status in APPEAL:
+        pass  # still withdrawn: the gift stays as the lost dispute left it
+    elif status in OPEN_DISPUTE:
         if d.status in COUNTING:
             d.status = S.DISPUTED
             d.disputed_at = d.disputed_at or timezone.now()
     elif status in PAID_DISPUTE_OUTCOME:
-        if d.status == S.DISPUTED:
-            d.status = S.SUCCEEDED
+        if d.status == S.DISPUTED or (d.status == S.REFUNDED and lost_before):
+            d.status = S.SUCCEEDED  # won (also on appeal, after it was lost)
             _refund_status(d)
         d.dispute_closed_at = d.dispute_closed_at or timezone.now()
     elif status == "lost":
@@ -332,7 +344,7 @@ def instalment_record(
     plan_id: UUID | str,
     invoice: InvoiceFact,
     event_id: str = "",
-) -> Donation:
+) -> Donation | None:
     """A paid monthly invoice: the first one is the plan's own gift, each later one a new
     succeeded donation linked to the plan. One donation per invoice (unique invoice id)."""
     plan = _lock(plan_id)
@@ -342,6 +354,20 @@ def instalment_record(
         plan.subscription_id = invoice.subscription_id
         plan.customer_id = plan.customer_id or (invoice.customer_id or "")
         plan.save(update_fields=["subscription_id", "customer_id", "updated_at"])
+    if invoice.status != "paid" or invoice.amount_paid.amount <= 0:
+        # A draft, open or void invoice, or one that took nothing: no money moved yet.
+        note = f"invoice {invoice.id} {invoice.status}, {invoice.amount_paid} paid"
+        _log(plan, "instalment not paid", plan.status, False, note, event_id)
+        return None
+    target = _instalment_for(plan, invoice)
+    facts = invoice.payment or PaymentFact(charged=invoice.amount_paid, paid=True)
+    _succeed(target, facts, event_id, "succeed (instalment)")
+    return target
+
+
+def _instalment_for(plan: Donation, invoice: InvoiceFact) -> Donation:
+    """The gift an invoice pays: the plan's own for its first invoice, else one instalment
+    per invoice (created once; the locked plan row serialises concurrent deliveries)."""
     if invoice.billing_reason == "subscription_create" or plan.invoice_id == invoice.id:
         target = plan
         target.invoice_id = target.invoice_id or invoice.id
@@ -366,9 +392,25 @@ def instalment_record(
             invoice_id=invoice.id,
         )
         target = _lock(target.pk)
-    facts = invoice.payment or PaymentFact(charged=invoice.amount_paid, paid=True)
-    _succeed(target, facts, event_id, "succeed (instalment)")
     return target
+
+
+@transition
+def instalment_fail(*, plan_id: UUID | str, invoice: InvoiceFact, event_id: str = "") -> None:
+    """Stripe could not collect an instalment: it is recorded failed (Stripe retries; a
+    later paid invoice still succeeds it). The plan's first invoice failing leaves the plan
+    pending: its checkout decides."""
+    plan = _lock(plan_id)
+    if invoice.billing_reason == "subscription_create" or plan.invoice_id == invoice.id:
+        _log(plan, "instalment failed", plan.status, False, f"invoice {invoice.id}", event_id)
+        return
+    target = _instalment_for(plan, invoice)
+    before = target.status
+    applied = target.status == S.PENDING
+    if applied:
+        target.status, target.failed_at = S.FAILED, timezone.now()
+        target.save()
+    _log(target, "instalment failed", before, applied, f"invoice {invoice.id}", event_id)
 
 
 @transition

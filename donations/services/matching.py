@@ -20,7 +20,6 @@ from donations.money import quantum
 from donations.services.ledger import match_record
 from donations.services.valuation import gift_value, kept_share
 
-CENT = Decimal("0.01")
 MATCHABLE = {Donation.Status.SUCCEEDED, Donation.Status.PARTIALLY_REFUNDED}
 
 
@@ -65,7 +64,8 @@ def _allocate(d: Donation) -> dict[int, Decimal]:
     for pool in pools:
         if unmatched_gift <= 0:
             break
-        want = (pool.ratio * unmatched_gift).quantize(CENT, ROUND_DOWN)
+        # In the pool's minor unit: a 0.5 match of 3,001 yen is 1,500 yen, not 1,500.50.
+        want = (pool.ratio * unmatched_gift).quantize(quantum(pool.currency), ROUND_DOWN)
         give = min(want, pool.remaining)
         if give <= 0:
             continue
@@ -114,7 +114,7 @@ def match_sync(*, donation: Donation) -> Decimal:
     share = _target_share(d)
     pools = MatchingPool.objects.filter(pk__in=original).order_by("ends_at", "id")
     for pool in pools.select_for_update():
-        target = (original[pool.pk] * share).quantize(CENT, ROUND_DOWN)
+        target = (original[pool.pk] * share).quantize(quantum(pool.currency), ROUND_DOWN)
         if target < live[pool.pk]:
             amount = target - live[pool.pk]
             _move(pool.pk, d, MatchAllocation.Kind.REVERSE, amount, f"{d.status}")
@@ -123,7 +123,10 @@ def match_sync(*, donation: Donation) -> Decimal:
             # A won dispute: restore what is still in the pool, never past the cap.
             amount = min(target - live[pool.pk], pool.remaining)
             if amount > 0:
-                _move(pool.pk, d, MatchAllocation.Kind.RESTORE, amount, "dispute won")
+                note = (
+                    "money back" if d.dispute_status not in {"won", "prevented"} else "dispute won"
+                )
+                _move(pool.pk, d, MatchAllocation.Kind.RESTORE, amount, note)
                 change += amount
     return change
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.db.models import Exists, F, OuterRef
+from django.db.models import F
 from django.utils import timezone
 from djmoney.money import Money
 
@@ -80,7 +80,8 @@ def gift_recount(d: Donation) -> TotalsChange:
 
 
 def totals_move(*, donation: Donation, change: TotalsChange, matched: Decimal) -> None:
-    """One relative UPDATE of the project's totals: the last statement of the transition."""
+    """One relative UPDATE of the project's totals: the last statement of the transition
+    (it takes the totals row lock, held to commit)."""
     if change.empty and not matched:
         return
     changes: dict[str, Any] = {
@@ -90,11 +91,6 @@ def totals_move(*, donation: Donation, change: TotalsChange, matched: Decimal) -
         "donor_count": F("donor_count") + change.donors,
         "updated_at": timezone.now(),
     }
-    if change.provisional_changed:
-        # Evaluated by the UPDATE itself, with the row locked.
-        changes["provisional"] = Exists(
-            Donation.objects.filter(project_id=OuterRef("project_id"), counted_provisional=True)
-        )
     project_id = donation.project_id
     if not FundingTotals.objects.filter(project_id=project_id).update(**changes):
         currency = donation.project.currency
@@ -103,3 +99,10 @@ def totals_move(*, donation: Donation, change: TotalsChange, matched: Decimal) -
             defaults={"raised": Money(0, currency), "matched": Money(0, currency)},
         )
         FundingTotals.objects.filter(project_id=project_id).update(**changes)
+    if change.provisional_changed:
+        # Asked in a statement of its own, now that the row lock is held: under READ
+        # COMMITTED a subquery inside an UPDATE that had to wait for the row reads the
+        # snapshot from before the wait, and missed a gift made provisional by the
+        # transaction it waited for. This statement's snapshot includes it.
+        waiting = Donation.objects.filter(project_id=project_id, counted_provisional=True)
+        FundingTotals.objects.filter(project_id=project_id).update(provisional=waiting.exists())

@@ -241,10 +241,14 @@ function campaignDonateGift(form) {
         form.dataset.matchLeft + " of match left).";
       return;
     }
+    // Same rule as MatchOffer.match_for (donations/selectors.py): rounded down to the
+    // currency's minor unit (whole yen), never more than a pool has left.
+    var info = JSON.parse(form.dataset.currencies || "{}");
+    var unit = Math.pow(10, (info[cur] || { digits: 2 }).digits);
     var unmatched = gift, match = 0;
     pools.forEach(function (p) {
       if (unmatched <= 0) return;
-      var give = Math.min(Math.floor(p.ratio * unmatched * 100) / 100, p.left);
+      var give = Math.min(Math.floor(p.ratio * unmatched * unit) / unit, p.left);
       if (give > 0) { match += give; unmatched -= give / p.ratio; }
     });
     var fmt = function (n) {

@@ -310,16 +310,23 @@ def test_stripe_rate_limit_is_backed_off_and_retried(
 def test_event_for_a_gift_we_do_not_know_is_retried_then_given_up(
     hooks: Webhooks, fake_stripe: Any
 ) -> None:
-    # A charge that belongs to no donation here (no donation id, unknown payment intent).
+    # A charge carrying a donation id we do not have (yet): it may still be committing, so
+    # it is retried. (A charge with none of our metadata is another product's: ignored.)
+    missing = "6a1f0c2e-0000-4000-8000-00000000abcd"
     charge = recording("charge")
-    charge.update(id=new_id("ch"), payment_intent=new_id("pi"), balance_transaction=None)
+    charge.update(
+        id=new_id("ch"),
+        payment_intent=new_id("pi"),
+        balance_transaction=None,
+        metadata={"donation_id": missing},
+    )
     fake_stripe.put(charge)
 
     hooks.deliver("charge.succeeded", charge, event_id="evt_test_orphan")
 
     event = WebhookEvent.objects.get()
     assert event.status == WebhookEvent.Status.RETRYING
-    assert event.last_error == f"No donation for charge {charge['id']} yet"
+    assert event.last_error == f"No donation {missing}"
     assert event.attempts == 1 + (tasks.event_process.max_retries or 0)
 
     # The beat sweep keeps trying, once a run, up to its limit, then gives the event up.
