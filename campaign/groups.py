@@ -29,6 +29,26 @@ STAFF_GROUPS: dict[str, list[tuple[str, str]]] = {
         # read-only to Editors, who keep every other field.
         ("projects", "change_project"),
         ("projects", "change_project_money"),
+        # The finance desk (issue 9): donor contact details, exports, refunds, offline gifts,
+        # receipts and statements, the action log and the money models' history.
+        *[
+            ("donations", codename)
+            for codename in [
+                "view_financeaction",
+                "view_refundrequest",
+                "view_statementrun",
+                "view_statementsent",
+                "view_donationhistory",
+                "view_matchingpoolhistory",
+                "view_payouthistory",
+                "view_donor_contact",
+                "export_finance",
+                "refund_donation",
+                "send_statements",
+                "record_offline_gift",
+                "view_finance_dashboard",
+            ]
+        ],
     ],
 }
 

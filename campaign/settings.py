@@ -57,6 +57,8 @@ INSTALLED_APPS = [
     "djmoney",
     "csp",
     "axes",
+    "pgtrigger",
+    "pghistory",
     "projects",
     "donations",
 ]
@@ -68,6 +70,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Names the signed-in user and the path in the money models' history (PostgreSQL).
+    "donations.history.HistoryMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -173,6 +177,7 @@ CELERY_TASK_ROUTES = {
     "donations.tasks.receipt_send": {"queue": "email"},
     "donations.tasks.tribute_notice_send": {"queue": "email"},
     "donations.tasks.receipts_catch_up": {"queue": "email"},
+    "donations.tasks.statement_run": {"queue": "email"},
 }
 CELERY_BEAT_SCHEDULE = {
     "sweep-webhook-inbox": {
@@ -200,6 +205,10 @@ CELERY_BEAT_SCHEDULE = {
     "reconcile-nightly": {
         "task": "donations.tasks.reconcile_nightly",
         "schedule": crontab(hour=3, minute=17),
+    },
+    "expire-export-files": {
+        "task": "donations.tasks.export_files_expire",
+        "schedule": timedelta(hours=1),
     },
 }
 
@@ -451,3 +460,38 @@ LOGGING = {
         "axes": {"level": "WARNING"},  # failures and lockouts, not every successful login
     },
 }
+
+# --- The finance desk (issue 9) -------------------------------------------------------------
+# The first month of the financial year (1 = January: the financial year is the calendar year).
+FINANCIAL_YEAR_START_MONTH = env.int("FINANCIAL_YEAR_START_MONTH", default=1)
+if not 1 <= FINANCIAL_YEAR_START_MONTH <= 12:
+    raise ImproperlyConfigured("FINANCIAL_YEAR_START_MONTH must be a month number, 1 to 12")
+# Added to the year-end statement's acknowledgement (e.g. "EIN 12-3456789.").
+ORGANISATION_STATEMENT_TAX_NOTE = env.str(
+    "ORGANISATION_STATEMENT_TAX_NOTE", default="Tax identification number 00-0000000 (demo)."
+)
+# Exports over this many rows run as a background task (the page shows progress); smaller
+# ones stream straight to the browser. Finished files are kept this many hours.
+EXPORT_ASYNC_ROWS = env.int("EXPORT_ASYNC_ROWS", default=20000)
+EXPORT_FILE_HOURS = env.int("EXPORT_FILE_HOURS", default=24)
+EXPORT_ROOT = env.str("EXPORT_ROOT", default=str(BASE_DIR / "exports"))
+# Offline gifts (cheques, transfers) are matched by the pools like online gifts unless false.
+OFFLINE_GIFTS_MATCHED = env.bool("OFFLINE_GIFTS_MATCHED", default=True)
+# Account codes of the accounting journal, per ledger kind (Xero / QuickBooks).
+JOURNAL_ACCOUNTS = {
+    "bank": env.str("JOURNAL_ACCOUNT_BANK", default="090"),
+    "clearing": env.str("JOURNAL_ACCOUNT_CLEARING", default="610"),
+    "gift": env.str("JOURNAL_ACCOUNT_DONATIONS", default="200"),
+    "offline_gift": env.str("JOURNAL_ACCOUNT_DONATIONS", default="200"),
+    "offline_void": env.str("JOURNAL_ACCOUNT_DONATIONS", default="200"),
+    "refund": env.str("JOURNAL_ACCOUNT_REFUNDS", default="210"),
+    "refund_failed": env.str("JOURNAL_ACCOUNT_REFUNDS", default="210"),
+    "fee": env.str("JOURNAL_ACCOUNT_FEES", default="404"),
+    "dispute_withdrawal": env.str("JOURNAL_ACCOUNT_DISPUTES", default="215"),
+    "dispute_reinstatement": env.str("JOURNAL_ACCOUNT_DISPUTES", default="215"),
+    "dispute_fee": env.str("JOURNAL_ACCOUNT_FEES", default="404"),
+    "match": env.str("JOURNAL_ACCOUNT_MATCHING", default="220"),
+    "match_reversal": env.str("JOURNAL_ACCOUNT_MATCHING", default="220"),
+    "other": env.str("JOURNAL_ACCOUNT_SUSPENSE", default="999"),
+}
+JOURNAL_TAX_RATE = env.str("JOURNAL_TAX_RATE", default="No VAT")

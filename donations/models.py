@@ -539,3 +539,6 @@ class PayoutLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.balance_transaction_id} {self.net} {self.currency}"
+
+
+from donations.models_finance import *  # noqa: E402,F401,F403  (the finance desk's models)

@@ -105,3 +105,27 @@ def reconcile_nightly() -> int:
 @shared_task(acks_late=True)
 def test_provider_payout() -> str | None:
     return demo.demo_payout()
+
+
+# --- the finance desk ----------------------------------------------------------------------
+
+
+@shared_task(acks_late=True, soft_time_limit=3600, time_limit=3700)
+def statement_run(run_id: int) -> None:
+    from donations.services.statements import statement_run_execute
+
+    statement_run_execute(run_id=run_id)
+
+
+@shared_task(acks_late=True, soft_time_limit=3600, time_limit=3700)
+def export_run(job_id: int) -> None:
+    from donations.services.export_jobs import export_job_run
+
+    export_job_run(job_id=job_id)
+
+
+@shared_task(acks_late=True)
+def export_files_expire() -> int:
+    from donations.services.export_jobs import export_files_expire as expire
+
+    return expire()

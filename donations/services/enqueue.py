@@ -15,6 +15,8 @@ EVENT_PROCESS = "donations.tasks.event_process"
 RECEIPT_SEND = "donations.tasks.receipt_send"
 TRIBUTE_NOTICE_SEND = "donations.tasks.tribute_notice_send"
 PAYOUT_RECONCILE = "donations.tasks.payout_reconcile"
+STATEMENT_RUN = "donations.tasks.statement_run"
+EXPORT_RUN = "donations.tasks.export_run"
 
 
 def enqueue(task_name: str, *args: object) -> None:

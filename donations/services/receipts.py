@@ -57,6 +57,38 @@ def receipt_send(*, donation_id: UUID | str) -> bool:
         return True
 
 
+def receipt_resend(*, donation_id: UUID | str, to: str = "") -> str:
+    """Send the receipt again (finance's explicit action), to the donor's email or a
+    corrected one. After a refund it is a corrected receipt: it states what was charged net
+    of refunds, and says so. Returns the address it went to."""
+    with transaction.atomic():
+        d = _claimed("receipt", donation_id)
+        if d is None:
+            raise ValueError("No such gift")
+        if d.status not in RECEIPT_STATUSES | {Donation.Status.REFUNDED}:
+            raise ValueError(f"A {d.get_status_display().lower()} gift has no receipt")
+        address = to.strip() or d.donor_email
+        corrected = d.refunded.amount > 0
+        context = {
+            "donation": d,
+            "project": d.project,
+            "organisation": settings.ORGANISATION_NAME,
+            "tax_statement": settings.ORGANISATION_TAX_STATEMENT,
+            "site_url": settings.SITE_URL,
+            "date": d.succeeded_at or timezone.now(),
+            "matches": donation_matches(d),
+            "corrected": corrected,
+        }
+        prefix = "Corrected receipt" if corrected else "Your receipt"
+        _send("receipt", f"{prefix}: your gift to {d.project.title}", address, context)
+        now = timezone.now()
+        Donation.objects.filter(pk=d.pk).update(
+            receipt_sent_at=now if d.receipt_sent_at is None else d.receipt_sent_at,
+            updated_at=now,
+        )
+        return address
+
+
 def tribute_notice_send(*, donation_id: UUID | str) -> bool:
     """Tell the person the donor named ("let someone know") that a gift was dedicated to
     their honouree. Once per gift, never the amount. Returns True when this call sent it."""

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from donations.providers import is_test_provider
@@ -21,7 +22,8 @@ class Command(BaseCommand):
         parser.add_argument(
             "--staff",
             action="store_true",
-            help="Create (or reset) the staff login 'admin' and print its new password.",
+            help="Create (or reset) the demo logins admin, finance and editor and print their "
+            "new passwords.",
         )
         parser.add_argument(
             "--funded",
@@ -45,16 +47,34 @@ class Command(BaseCommand):
             gifts = demo_funding_complete(project=project)
             self.stdout.write(f"Funded through the test checkout with {gifts} new gift(s).")
         if options["staff"]:
-            password = secrets.token_urlsafe(12)
-            user_model = get_user_model()
-            user, _ = user_model.objects.get_or_create(
-                username="admin", defaults={"email": "admin@example.org"}
-            )
-            user.is_staff = user.is_superuser = True
-            user.set_password(password)
-            user.save()
-            self.stdout.write(
-                self.style.WARNING(
-                    f"Staff login for {settings.SITE_URL}/{settings.ADMIN_URL}  user: admin  password: {password}"
+            for username, group, role in DEMO_STAFF:
+                password = self._staff(username, group)
+                self.stdout.write(
+                    self.style.WARNING(
+                        f"{role} login for {settings.SITE_URL}/{settings.ADMIN_URL}  "
+                        f"user: {username}  password: {password}"
+                    )
                 )
-            )
+
+    def _staff(self, username: str, group: str | None) -> str:
+        """Create or reset one demo login (new random password each time)."""
+        password = secrets.token_urlsafe(12)
+        user_model = get_user_model()
+        user, _ = user_model.objects.get_or_create(
+            username=username, defaults={"email": f"{username}@example.org"}
+        )
+        user.is_staff = True
+        user.is_superuser = group is None
+        user.set_password(password)
+        user.save()
+        if group is not None:
+            user.groups.set([Group.objects.get(name=group)])
+        return password
+
+
+# The demo's staff: a superuser, a Finance officer and an Editor, so each role can be tried.
+DEMO_STAFF = [
+    ("admin", None, "Staff (superuser)"),
+    ("finance", "Finance", "Finance"),
+    ("editor", "Editors", "Editor"),
+]

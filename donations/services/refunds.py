@@ -1,0 +1,179 @@
+"""Refunds from the finance desk, through the payment provider's ``refund_create``.
+
+Each request carries its own idempotency key, made when the form is shown: the same form
+posted twice (a double click, a browser retry) is the same request and reaches Stripe once
+with the same key. Two officers refunding the same gift at once are serialised by the
+donation's row lock, and each request is capped at what remains refundable counting the
+other requests still on their way, so together they can never refund more than was
+charged. The refund shows as pending until Stripe's event (``charge.refunded``) has moved
+the gift's refunded figure; the lifecycle and the matching ledger handle the money as for a
+refund made in Stripe's dashboard (the match is reversed in proportion).
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from djmoney.money import Money
+
+from donations.models import Donation, FinanceAction, RefundRequest
+from donations.money import currency_exponent
+from donations.providers import ProviderError, provider
+from donations.services.finance_log import Actor, action_record
+
+logger = logging.getLogger(__name__)
+
+S = Donation.Status
+REFUNDABLE_STATUSES = {S.SUCCEEDED, S.PARTIALLY_REFUNDED}
+LIVE_STATES = (RefundRequest.State.REQUESTED, RefundRequest.State.SENT)
+
+
+class RefundRefused(Exception):
+    """The request cannot be made; the message says why (shown to finance as it is)."""
+
+
+def refund_requested_total(d: Donation) -> Decimal:
+    """What our own refund requests asked for (not those the provider refused)."""
+    total = Decimal(0)
+    for amount in d.refund_requests.filter(state__in=LIVE_STATES).values_list("amount", flat=True):
+        total += amount
+    return total
+
+
+def refundable(d: Donation) -> Money:
+    """What can still be refunded: the charge less the larger of what Stripe has refunded
+    and what our requests have asked for (those not yet confirmed count as spent)."""
+    if d.charged is None:
+        return Money(0, d.amount.currency)
+    spent = max(Decimal(d.refunded.amount), refund_requested_total(d))
+    return Money(max(Decimal(d.charged.amount) - spent, Decimal(0)), d.charged.currency)
+
+
+def refund_confirmed(request: RefundRequest) -> bool:
+    """Stripe's event has been applied: the gift's refunded figure covers this request and
+    every earlier one of ours."""
+    if request.state != RefundRequest.State.SENT:
+        return False
+    earlier = Decimal(0)
+    for pk, amount in (
+        RefundRequest.objects.filter(donation_id=request.donation_id, state__in=LIVE_STATES)
+        .order_by("created_at", "id")
+        .values_list("pk", "amount")
+    ):
+        earlier += amount
+        if pk == request.pk:
+            break
+    refunded = Donation.objects.filter(pk=request.donation_id).values_list("refunded", flat=True)
+    return bool(refunded) and Decimal(refunded[0]) >= earlier
+
+
+def parse_amount(raw: str, currency: str) -> Decimal:
+    try:
+        amount = Decimal(str(raw).strip().replace(",", ""))
+    except InvalidOperation:
+        raise RefundRefused(f"{raw!r} is not an amount") from None
+    if not amount.is_finite() or amount <= 0:
+        raise RefundRefused("The amount must be more than zero")
+    if amount != amount.quantize(Decimal(1).scaleb(-currency_exponent(currency))):
+        raise RefundRefused(
+            f"{currency} amounts have at most {currency_exponent(currency)} decimals"
+        )
+    return amount
+
+
+def refund_request(
+    *,
+    donation_id: Any,
+    amount: Decimal,
+    reason: str,
+    note: str = "",
+    actor: Actor,
+    idempotency_key: uuid.UUID,
+) -> RefundRequest:
+    """Record the request under the gift's lock, then ask the provider (outside the lock:
+    the test provider delivers Stripe's event at once, and it takes the same lock)."""
+    if reason not in RefundRequest.Reason.values:
+        raise RefundRefused("Choose a reason for the refund")
+    with transaction.atomic():
+        d = Donation.objects.select_for_update().filter(pk=donation_id).first()
+        if d is None:
+            raise RefundRefused("No such gift")
+        existing = RefundRequest.objects.filter(idempotency_key=idempotency_key).first()
+        if existing is not None:
+            if existing.donation_id != d.pk:
+                raise RefundRefused("This refund form belongs to another gift")
+            return existing  # the same form posted again: the same request, once
+        if not d.charge_id or d.charged is None:
+            raise RefundRefused("Only a gift Stripe has charged can be refunded here")
+        if d.status not in REFUNDABLE_STATUSES:
+            raise RefundRefused(f"A {d.get_status_display().lower()} gift cannot be refunded")
+        left = refundable(d)
+        if amount > left.amount:
+            raise RefundRefused(
+                f"At most {left.amount} {left.currency} remains refundable on this gift"
+            )
+        try:
+            with transaction.atomic():
+                request = RefundRequest.objects.create(
+                    idempotency_key=idempotency_key,
+                    donation=d,
+                    amount=Money(amount, d.charged.currency),
+                    reason=reason,
+                    note=note[:300],
+                    requested_by_id=getattr(actor, "pk", None),
+                )
+        except IntegrityError:
+            # The same key won a race we lost; it is the same request.
+            return RefundRequest.objects.get(idempotency_key=idempotency_key)
+        action_record(
+            FinanceAction.Kind.REFUND,
+            actor,
+            f"Refund of {amount} {d.charged.currency} requested on gift {d.pk}",
+            target=f"donation:{d.pk}",
+            detail={
+                "amount": str(amount),
+                "currency": str(d.charged.currency),
+                "reason": reason,
+                "note": note,
+                "idempotency_key": str(idempotency_key),
+            },
+        )
+    return refund_send(request)
+
+
+def refund_send(request: RefundRequest) -> RefundRequest:
+    """Send (or send again, with the same key) a request the provider has not answered."""
+    if request.state != RefundRequest.State.REQUESTED:
+        return request
+    d = request.donation
+    try:
+        fact = provider().refund_create(
+            charge_id=str(d.charge_id),
+            amount=request.amount,
+            idempotency_key=f"refund-request-{request.idempotency_key}",
+            metadata={"donation_id": str(d.pk), "refund_request": str(request.pk)},
+        )
+    except ProviderError as exc:
+        if exc.retryable:
+            RefundRequest.objects.filter(pk=request.pk).update(error=str(exc)[:500])
+            raise RefundRefused(
+                f"Stripe could not be reached ({exc}); the request is kept: send it again"
+            ) from exc
+        RefundRequest.objects.filter(pk=request.pk, state=RefundRequest.State.REQUESTED).update(
+            state=RefundRequest.State.FAILED, error=str(exc)[:500]
+        )
+        request.refresh_from_db()
+        raise RefundRefused(str(exc)) from exc
+    RefundRequest.objects.filter(pk=request.pk, state=RefundRequest.State.REQUESTED).update(
+        state=RefundRequest.State.SENT,
+        provider_refund_id=fact.id,
+        provider_status=fact.status,
+        error="",
+    )
+    request.refresh_from_db()
+    logger.info("Refund %s sent for donation %s", fact.id, d.pk)
+    return request

@@ -1,0 +1,262 @@
+"""Year-end giving statements: one donor's gifts in one financial year, with the tax
+acknowledgement. ``statement_build`` is the reusable part (the finance desk's statement run
+and the donor's own self-service pages both call it); ``statement_render`` makes the email
+and the printable page from it.
+
+A financial year is named by the calendar year it starts in; its first month comes from
+``FINANCIAL_YEAR_START_MONTH`` (1 = January: the financial year is the calendar year).
+Boundaries are midnight in the charity's ``TIME_ZONE``.
+
+Which gifts: every gift that succeeded in the year (Stripe's time of payment), by the
+donor's email (case-insensitive), at what the donor paid us and kept paid: Stripe's charge,
+including a processing fee the donor chose to cover, less refunds. Fully refunded gifts,
+gifts under an open or lost dispute, and failed or pending ones are left out.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.template.loader import render_to_string
+from djmoney.money import Money
+
+from donations.models import Donation
+
+S = Donation.Status
+STATEMENT_STATUSES = (S.SUCCEEDED, S.PARTIALLY_REFUNDED)
+
+
+def _zone() -> ZoneInfo:
+    return ZoneInfo(str(settings.TIME_ZONE))
+
+
+def financial_year_bounds(year: int) -> tuple[datetime, datetime]:
+    """[start, end) of the financial year that starts in ``year``, as aware datetimes."""
+    month = int(settings.FINANCIAL_YEAR_START_MONTH)
+    zone = _zone()
+    start = datetime(year, month, 1, tzinfo=zone)
+    end = datetime(year + 1, month, 1, tzinfo=zone)
+    return start, end
+
+
+def financial_year_label(year: int) -> str:
+    if int(settings.FINANCIAL_YEAR_START_MONTH) == 1:
+        return str(year)
+    return f"{year}–{str(year + 1)[-2:]}"
+
+
+def financial_year_of(moment: datetime) -> int:
+    local = moment.astimezone(_zone())
+    month = int(settings.FINANCIAL_YEAR_START_MONTH)
+    return local.year if local.month >= month else local.year - 1
+
+
+@dataclass(frozen=True)
+class StatementLine:
+    date: date
+    project: str
+    amount: Money
+    reference: str
+    kind: str  # "one-time", "monthly", or an offline method
+
+
+@dataclass
+class Statement:
+    donor_name: str
+    donor_email: str
+    year: int
+    label: str
+    start: date
+    end: date  # the last day of the year
+    lines: list[StatementLine] = field(default_factory=list)
+    organisation: str = ""
+    registration: str = ""
+    acknowledgement: str = ""
+
+    @property
+    def totals(self) -> list[Money]:
+        """One total per currency, in currency order."""
+        sums: dict[str, Decimal] = defaultdict(Decimal)
+        for line in self.lines:
+            sums[str(line.amount.currency)] += Decimal(line.amount.amount)
+        return [Money(amount, currency) for currency, amount in sorted(sums.items())]
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.lines
+
+
+def _paid(d: Donation) -> Money:
+    """What the donor paid and was not refunded, in the currency they paid in."""
+    if d.charged is None:
+        return d.amount + d.fee_covered
+    kept = Decimal(d.charged.amount) - Decimal(d.refunded.amount)
+    return Money(max(kept, Decimal(0)), d.charged.currency)
+
+
+def _year_gifts(year: int) -> Q:
+    start, end = financial_year_bounds(year)
+    return Q(status__in=STATEMENT_STATUSES, succeeded_at__gte=start, succeeded_at__lt=end)
+
+
+def statement_build(*, donor_email: str, year: int) -> Statement:
+    """One donor's statement for the financial year starting in ``year``."""
+    start, end = financial_year_bounds(year)
+    email = donor_email.strip().lower()
+    gifts = (
+        Donation.objects.annotate(email_lower=Lower("donor_email"))
+        .filter(_year_gifts(year), email_lower=email)
+        .select_related("project")
+        .order_by("succeeded_at", "id")
+    )
+    zone = _zone()
+    statement = Statement(
+        donor_name="",
+        donor_email=email,
+        year=year,
+        label=financial_year_label(year),
+        start=start.date(),
+        end=end.date() - timedelta(days=1),
+        organisation=str(settings.ORGANISATION_NAME),
+        registration=str(settings.ORGANISATION_REGISTRATION),
+        acknowledgement=acknowledgement_text(),
+    )
+    for d in gifts:
+        amount = _paid(d)
+        if amount.amount <= 0:
+            continue
+        statement.donor_name = d.donor_name  # the latest name they gave
+        assert d.succeeded_at is not None
+        statement.lines.append(
+            StatementLine(
+                date=d.succeeded_at.astimezone(zone).date(),
+                project=d.project.title,
+                amount=amount,
+                reference=str(d.pk),
+                kind="monthly" if d.frequency == Donation.Frequency.MONTHLY else "one-time",
+            )
+        )
+    return statement
+
+
+def acknowledgement_text() -> str:
+    """The US written acknowledgement (IRS Publication 1771): the organisation's name, and
+    that no goods or services were provided in return; amounts and dates are in the table."""
+    return (
+        f"{settings.ORGANISATION_NAME} acknowledges with thanks the contributions listed "
+        "above, in the amounts and on the dates shown. No goods or services were provided "
+        "in exchange for these contributions. "
+        f"{settings.ORGANISATION_STATEMENT_TAX_NOTE}"
+    ).strip()
+
+
+def statement_donors(year: int) -> Iterator[str]:
+    """Every donor (lower-case email) with a gift in the year, in email order."""
+    emails = (
+        Donation.objects.filter(_year_gifts(year))
+        .annotate(email_lower=Lower("donor_email"))
+        .values_list("email_lower", flat=True)
+        .order_by("email_lower")
+        .distinct()
+    )
+    yield from emails.iterator(chunk_size=2000)
+
+
+def statement_render(statement: Statement) -> tuple[str, str, str]:
+    """(subject, text body, HTML body) of a statement."""
+    context = {"statement": statement, "site_url": settings.SITE_URL}
+    subject = f"Your {statement.label} giving statement from {statement.organisation}"
+    text = render_to_string("donations/email/statement.txt", context)
+    html = render_to_string("donations/email/statement.html", context)
+    return subject, text, html
+
+
+# --- sending: each statement once; re-sending is an explicit action ------------------------
+
+
+def statement_send(
+    *, donor_email: str, year: int, run_id: int | None = None, to: str = "", resend: bool = False
+) -> bool:
+    """Email one donor's statement unless it went out already (``resend`` sends it again,
+    to ``to`` or the donor). Returns True when this call sent it. An advisory lock per
+    donor and year keeps two runs from sending it twice."""
+    from django.core.mail import EmailMultiAlternatives
+    from django.db import transaction
+    from django.utils import timezone
+
+    from donations.locks import advisory_xact_lock
+    from donations.models import StatementSent
+
+    email = donor_email.strip().lower()
+    with transaction.atomic():
+        advisory_xact_lock("statement", email, year)
+        sent = StatementSent.objects.filter(donor_email=email, year=year).first()
+        if sent is not None and not resend:
+            return False
+        statement = statement_build(donor_email=email, year=year)
+        if statement.is_empty:
+            return False
+        address = to.strip() or email
+        subject, text, html = statement_render(statement)
+        message = EmailMultiAlternatives(subject=subject, body=text, to=[address])
+        message.attach_alternative(html, "text/html")
+        message.send()
+        now = timezone.now()
+        if sent is None:
+            StatementSent.objects.create(
+                donor_email=email, year=year, run_id=run_id, sent_to=address, last_sent_at=now
+            )
+        else:
+            StatementSent.objects.filter(pk=sent.pk).update(
+                sent_to=address, resent_count=sent.resent_count + 1, last_sent_at=now
+            )
+        return True
+
+
+def statement_run_execute(*, run_id: int) -> None:
+    """Send a year's statements, recording progress on the run every few donors."""
+    from django.db.models import F
+    from django.utils import timezone
+
+    from donations.models import StatementRun
+
+    run = StatementRun.objects.get(pk=run_id)
+    if run.status == StatementRun.Status.DONE:
+        return
+    donors = list(statement_donors(run.year))
+    StatementRun.objects.filter(pk=run_id).update(
+        status=StatementRun.Status.RUNNING, total=len(donors), done=0
+    )
+    sent = skipped = 0
+    try:
+        for n, email in enumerate(donors, start=1):
+            if statement_send(donor_email=email, year=run.year, run_id=run_id):
+                sent += 1
+            else:
+                skipped += 1
+            if n % 20 == 0 or n == len(donors):
+                StatementRun.objects.filter(pk=run_id).update(done=n, sent=sent, skipped=skipped)
+    except Exception as exc:
+        StatementRun.objects.filter(pk=run_id).update(
+            status=StatementRun.Status.FAILED,
+            error=str(exc)[:2000],
+            sent=sent,
+            skipped=skipped,
+            done=F("done"),
+        )
+        raise
+    StatementRun.objects.filter(pk=run_id).update(
+        status=StatementRun.Status.DONE,
+        done=len(donors),
+        sent=sent,
+        skipped=skipped,
+        finished_at=timezone.now(),
+    )

@@ -1,0 +1,88 @@
+"""The finance desk's tests: gifts paid through the local test provider (the same webhook,
+inbox, tasks and lifecycle as Stripe), and logins for each role."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import Group, User
+from django.test import Client
+from djmoney.money import Money
+
+from donations.models import Donation
+from donations.providers import provider
+from donations.services.giving import GiftRequest, donation_start
+from projects.models import Project
+from tests.conftest import WEBHOOK_SECRET
+
+
+@pytest.fixture(autouse=True)
+def _test_provider(settings: Any, tmp_path: Any) -> None:
+    settings.PAYMENT_PROVIDER = "test"
+    settings.STRIPE_SECRET_KEY = ""
+    settings.STRIPE_API_BASE = "http://127.0.0.1:9"  # nothing listens: Stripe must not be called
+    settings.STRIPE_WEBHOOK_SECRET = WEBHOOK_SECRET
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.EXPORT_ROOT = str(tmp_path / "exports")
+
+
+def _login(username: str, group: str | None, *, superuser: bool = False) -> tuple[User, Client]:
+    user = User.objects.create_user(username, f"{username}@example.org", "pw", is_staff=True)
+    if superuser:
+        user.is_superuser = True
+        user.save()
+    if group:
+        user.groups.add(Group.objects.get(name=group))
+    client = Client()
+    client.force_login(user)
+    return user, client
+
+
+@pytest.fixture
+def finance(db: None) -> tuple[User, Client]:
+    return _login("fiona", "Finance")
+
+
+@pytest.fixture
+def finance_client(finance: tuple[User, Client]) -> Client:
+    return finance[1]
+
+
+@pytest.fixture
+def editor_client(db: None) -> Client:
+    return _login("eddie", "Editors")[1]
+
+
+@pytest.fixture
+def pay(django_capture_on_commit_callbacks: Any) -> Callable[..., Donation]:
+    """A gift paid through the test checkout; returns it succeeded."""
+
+    def pay(
+        project: Project,
+        amount: str = "50",
+        *,
+        currency: str | None = None,
+        email: str = "ana@example.org",
+        name: str = "Ana Quispe",
+        frequency: str = "one_time",
+    ) -> Donation:
+        gift = GiftRequest(
+            project=project,
+            amount=Money(Decimal(amount), currency or project.currency),
+            frequency=frequency,
+            donor_name=name,
+            donor_email=email,
+        )
+        with django_capture_on_commit_callbacks(execute=True):
+            donation, _url = donation_start(gift=gift, base_url="http://testserver")
+            provider().checkout_complete(  # type: ignore[attr-defined]
+                session_id=str(donation.checkout_session_id), outcome="succeed", host="testserver"
+            )
+        donation.refresh_from_db()
+        assert donation.status == Donation.Status.SUCCEEDED, donation.status
+        return donation
+
+    return pay

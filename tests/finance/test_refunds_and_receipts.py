@@ -1,0 +1,205 @@
+"""Refunds from the admin through the provider interface (the local test provider, which
+delivers Stripe's signed charge.refunded event to our webhook), and receipt re-sends."""
+
+from __future__ import annotations
+
+import re
+import threading
+import uuid
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import User
+from django.core import mail
+from django.db import connection
+from django.test import Client
+
+from donations.models import Donation, FinanceAction, RefundRequest, TestProviderObject
+from donations.services import refunds
+from projects.models import Project
+
+
+def _form(client: Client, d: Donation) -> dict[str, str]:
+    page = client.get(f"/admin/donations/donation/{d.pk}/refund/").content.decode()
+    key = re.search(r'name="key" value="([^"]+)"', page)
+    assert key, page[:2000]
+    return {
+        "key": key.group(1),
+        "amount": "20.00",
+        "reason": "requested_by_customer",
+        "note": "asked by phone",
+    }
+
+
+def test_partial_refund_through_the_admin(
+    finance_client: Client, project: Project, pay: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    d = pay(project, "50")
+    data = _form(finance_client, d)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = finance_client.post(f"/admin/donations/donation/{d.pk}/refund/", data)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    rr = RefundRequest.objects.get()
+    assert rr.state == RefundRequest.State.SENT
+    assert rr.provider_refund_id.startswith("re_test_")
+    assert str(rr.idempotency_key) == data["key"]
+    d.refresh_from_db()
+    # The test provider delivered Stripe's event; the lifecycle applied it.
+    assert d.refunded.amount == Decimal("20.00")
+    assert d.status == Donation.Status.PARTIALLY_REFUNDED
+    assert refunds.refund_confirmed(rr)
+    assert refunds.refundable(d).amount == Decimal("30.00")
+    action = FinanceAction.objects.get(kind=FinanceAction.Kind.REFUND)
+    assert action.actor_label == "fiona" and action.detail["amount"] == "20.00"
+    # The same form posted again (a double click, a retry) is the same request: no second refund.
+    with django_capture_on_commit_callbacks(execute=True):
+        again = finance_client.post(f"/admin/donations/donation/{d.pk}/refund/", data)
+    assert again.status_code == 302
+    assert RefundRequest.objects.count() == 1
+    d.refresh_from_db()
+    assert d.refunded.amount == Decimal("20.00")
+    assert TestProviderObject.objects.filter(data__object="refund").count() == 1
+
+
+def test_refund_is_capped_at_what_remains(
+    finance_client: Client, project: Project, pay: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    d = pay(project, "50")
+    data = {**_form(finance_client, d), "amount": "50.01"}
+    response = finance_client.post(f"/admin/donations/donation/{d.pk}/refund/", data)
+    assert response.status_code == 400
+    assert "At most 50.00 USD remains refundable" in response.content.decode()
+    for bad, message in [
+        ("0", "more than zero"),
+        ("abc", "is not an amount"),
+        ("1.001", "at most 2 decimals"),
+    ]:
+        response = finance_client.post(
+            f"/admin/donations/donation/{d.pk}/refund/", {**data, "amount": bad}
+        )
+        assert response.status_code == 400 and message in response.content.decode(), bad
+    assert not RefundRequest.objects.exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        full = finance_client.post(
+            f"/admin/donations/donation/{d.pk}/refund/",
+            {**_form(finance_client, d), "amount": "50"},
+        )
+    assert full.status_code == 302
+    d.refresh_from_db()
+    assert d.status == Donation.Status.REFUNDED
+    response = finance_client.post(
+        f"/admin/donations/donation/{d.pk}/refund/", {**_form(finance_client, d), "amount": "1"}
+    )
+    assert response.status_code == 400
+    assert "cannot be refunded" in response.content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_officers_refunding_at_once_refund_once(project: Project, pay: Any) -> None:
+    """Two requests for the whole gift, different keys, at the same moment: the donation's
+    row lock serialises them and the second finds nothing left."""
+    d = pay(project, "50")
+    officers = [User.objects.create_user(f"o{i}", is_staff=True) for i in range(2)]
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def officer(user: User) -> None:
+        try:
+            barrier.wait()
+            refunds.refund_request(
+                donation_id=d.pk,
+                amount=Decimal("50"),
+                reason="duplicate",
+                actor=user,
+                idempotency_key=uuid.uuid4(),
+            )
+            outcomes.append("refunded")
+        except refunds.RefundRefused as exc:
+            outcomes.append(f"refused: {exc}")
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=officer, args=(u,)) for u in officers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(o.split(":")[0] for o in outcomes) == ["refunded", "refused"], outcomes
+    d.refresh_from_db()
+    assert d.refunded.amount == Decimal("50.00")
+    assert RefundRequest.objects.count() == 1
+    assert TestProviderObject.objects.filter(data__object="refund").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_same_request_twice_at_once_is_sent_once(project: Project, pay: Any) -> None:
+    d = pay(project, "50")
+    user = User.objects.create_user("o", is_staff=True)
+    key = uuid.uuid4()
+    barrier = threading.Barrier(2)
+    results: list[Any] = []
+
+    def click() -> None:
+        try:
+            barrier.wait()
+            results.append(
+                refunds.refund_request(
+                    donation_id=d.pk,
+                    amount=Decimal("10"),
+                    reason="other",
+                    actor=user,
+                    idempotency_key=key,
+                ).pk
+            )
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=click) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(results) == 2 and results[0] == results[1]
+    d.refresh_from_db()
+    assert d.refunded.amount == Decimal("10.00")
+    assert TestProviderObject.objects.filter(data__object="refund").count() == 1
+
+
+def test_a_pending_gift_cannot_be_refunded(finance_client: Client, project: Project) -> None:
+    from djmoney.money import Money
+
+    d = Donation.objects.create(
+        project=project, amount=Money(50, "USD"), donor_name="A", donor_email="a@example.org"
+    )
+    data = {**_form(finance_client, d), "amount": "1"}
+    response = finance_client.post(f"/admin/donations/donation/{d.pk}/refund/", data)
+    assert response.status_code == 400
+    assert "Only a gift Stripe has charged can be refunded" in response.content.decode()
+
+
+def test_receipt_resend_to_a_corrected_email_and_after_a_refund(
+    finance_client: Client, project: Project, pay: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    d = pay(project, "50", email="ana@exmaple.org")
+    mail.outbox.clear()
+    url = f"/admin/donations/donation/{d.pk}/resend-receipt/"
+    assert finance_client.post(url, {"to": "not an email"}).status_code == 400
+    response = finance_client.post(url, {"to": "ana@example.org"})
+    assert response.status_code == 302
+    assert [m.to for m in mail.outbox] == [["ana@example.org"]]
+    assert mail.outbox[0].subject.startswith("Your receipt")
+    action = FinanceAction.objects.get(kind=FinanceAction.Kind.RECEIPT_RESEND)
+    assert action.detail == {"to": "ana@example.org", "corrected_email": True}
+    with django_capture_on_commit_callbacks(execute=True):
+        finance_client.post(
+            f"/admin/donations/donation/{d.pk}/refund/",
+            {**_form(finance_client, d), "amount": "20"},
+        )
+    mail.outbox.clear()
+    assert finance_client.post(url, {"to": ""}).status_code == 302
+    message = mail.outbox[0]
+    assert message.to == ["ana@exmaple.org"]  # the donor's own address when none is given
+    assert message.subject.startswith("Corrected receipt")
+    assert "This is a corrected receipt" in message.body
+    assert "$30" in message.body  # charged 50, refunded 20
