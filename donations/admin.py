@@ -336,6 +336,3 @@ class PayoutLineAdmin(ReadOnlyAdmin):
     raw_id_fields = ["payout", "donation", "ledger_entry"]
     readonly_fields = [f.name for f in PayoutLine._meta.fields]
     ordering = ["payout", "id"]
-
-
-from donations import admin_finance  # noqa: E402,F401  (the finance desk)

@@ -9,11 +9,13 @@ import pickle  # noqa: S403 - our own query, written and read by the server only
 import tempfile
 import uuid
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import (
@@ -29,23 +31,25 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.html import format_html, format_html_join
 
 from donations.admin import DonationAdmin, MatchingPoolAdmin
-from donations.models import (
-    Donation,
-    DonationHistory,
+from donations.models import Donation, MatchingPool
+from donations.models_finance import (
     ExportJob,
     FinanceAction,
     FinanceDesk,
-    MatchingPool,
-    MatchingPoolHistory,
+    OfflineBatch,
+    OfflineGift,
     RefundRequest,
     StatementRun,
     StatementSent,
 )
-from donations.services import enqueue, exports, refunds, statements
+from donations.services import enqueue, export_specs, exports, refunds, statements
+from donations.services import offline as offline_service
 from donations.services.finance_log import action_record
 from donations.services.receipts import receipt_resend
+from projects.models import Project
 
 CONTACT_FIELDS = {"donor_email", "tribute_notify_email"}
 P_CONTACT = "donations.view_donor_contact"
@@ -127,53 +131,63 @@ class StatementSentAdmin(ReadOnlyAdmin):
     readonly_fields = [f.name for f in StatementSent._meta.fields]
 
 
-class HistoryInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-    fk_name = "pgh_obj"
-    verbose_name = "change"
-    verbose_name_plural = "History (every change of the money fields, PostgreSQL)"
+def history_table(obj: Any, fields: list[str]) -> str:
+    """The money fields' history (django-pghistory rows), newest first, as a table: who
+    (the signed-in user, when the change came from the admin) and what each change left."""
+    rows = list(
+        obj.history.select_related("pgh_context").order_by("-pgh_id")[:100]  # type: ignore[attr-defined]
+    )
+    if not rows:
+        return "No history recorded (it is kept on PostgreSQL only)."
+    head = format_html_join(
+        "", "<th>{}</th>", ((f.replace("_", " "),) for f in ["when", "event", *fields, "by"])
+    )
+    body = format_html_join(
+        "",
+        "<tr>{}</tr>",
+        (
+            (
+                format_html_join(
+                    "",
+                    "<td>{}</td>",
+                    (
+                        (value,)
+                        for value in [
+                            f"{row.pgh_created_at:%Y-%m-%d %H:%M:%S}",
+                            row.pgh_label,
+                            *[getattr(row, f) for f in fields],
+                            _context_label(row),
+                        ]
+                    ),
+                ),
+            )
+            for row in rows
+        ),
+    )
+    return format_html("<table><thead><tr>{}</tr></thead><tbody>{}</tbody></table>", head, body)
 
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
-        return self.get_fields(request, obj)  # type: ignore[return-value]
-
-
-class DonationHistoryInline(HistoryInline):
-    model = DonationHistory
-    fields = [
-        "pgh_created_at",
-        "pgh_label",
-        "status",
-        "charged",
-        "settled",
-        "stripe_fee",
-        "net",
-        "refunded",
-        "counted",
-        "needs_review",
-        "pgh_context",
-    ]
+def _context_label(row: Any) -> str:
+    context = getattr(row, "pgh_context", None)
+    if context is None:
+        return "system (webhook, task or command)"
+    metadata = context.metadata or {}
+    user = metadata.get("user")
+    name = User.objects.filter(pk=user).values_list("username", flat=True).first() if user else None
+    return f"{name or 'anonymous'} via {metadata.get('url', '')}"
 
 
-class PoolHistoryInline(HistoryInline):
-    model = MatchingPoolHistory
-    fields = [
-        "pgh_created_at",
-        "pgh_label",
-        "cap",
-        "ratio",
-        "starts_at",
-        "ends_at",
-        "active",
-        "allocated",
-        "pgh_context",
-    ]
+DONATION_HISTORY_SHOWN = [
+    "status",
+    "charged",
+    "settled",
+    "stripe_fee",
+    "net",
+    "refunded",
+    "counted",
+    "needs_review",
+]
+POOL_HISTORY_SHOWN = ["cap", "ratio", "starts_at", "ends_at", "active", "allocated"]
 
 
 class RefundRequestInline(admin.TabularInline):
@@ -227,8 +241,6 @@ class FinanceDonationAdmin(DonationAdmin):
         inlines = list(super().get_inlines(request, obj))
         if request.user.has_perm(P_REFUND) or request.user.has_perm("donations.view_refundrequest"):
             inlines.append(RefundRequestInline)
-        if request.user.has_perm("donations.view_donationhistory"):
-            inlines.append(DonationHistoryInline)
         return inlines
 
     def get_list_display(self, request: HttpRequest) -> Any:
@@ -253,7 +265,13 @@ class FinanceDonationAdmin(DonationAdmin):
         fields = list(super().get_readonly_fields(request, obj))
         if not request.user.has_perm(P_CONTACT):
             fields = [f for f in fields if f not in CONTACT_FIELDS]
+        if obj is not None and request.user.has_perm("donations.view_donationhistory"):
+            fields.append("money_history")
         return fields
+
+    @admin.display(description="History of the money fields")
+    def money_history(self, obj: Donation) -> str:
+        return history_table(obj, DONATION_HISTORY_SHOWN)
 
     def get_actions(self, request: HttpRequest) -> dict[str, Any]:
         actions = super().get_actions(request)
@@ -402,11 +420,15 @@ admin.site.unregister(MatchingPool)
 
 @admin.register(MatchingPool)
 class FinanceMatchingPoolAdmin(MatchingPoolAdmin):
-    def get_inlines(self, request: HttpRequest, obj: Any) -> list[Any]:
-        inlines = list(super().get_inlines(request, obj))
-        if request.user.has_perm("donations.view_matchingpoolhistory"):
-            inlines.append(PoolHistoryInline)
-        return inlines
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None and request.user.has_perm("donations.view_matchingpoolhistory"):
+            fields.append("pool_history")
+        return fields
+
+    @admin.display(description="History")
+    def pool_history(self, obj: MatchingPool) -> str:
+        return history_table(obj, POOL_HISTORY_SHOWN)
 
     def save_model(self, request: HttpRequest, obj: MatchingPool, form: Any, change: bool) -> None:
         super().save_model(request, obj, form, change)
@@ -437,7 +459,7 @@ def export_respond(
     """Stream a small export now; queue a large one and show its progress."""
     require(request, P_EXPORT)
     try:
-        spec = exports.export_spec(kind, filters, queryset=queryset)
+        spec = export_specs.export_spec(kind, filters, queryset=queryset)
         count = spec.count()
         if fmt == "xlsx":
             exports.xlsx_refuse_if_too_big(count)
@@ -749,3 +771,251 @@ class StatementResendForm(forms.Form):
 class StatementPreviewForm(forms.Form):
     email = forms.EmailField()
     year = forms.IntegerField(min_value=2000, max_value=2100)
+
+
+# --- offline gifts ----------------------------------------------------------------------
+
+P_OFFLINE = "donations.record_offline_gift"
+
+
+class OfflineGiftForm(forms.Form):
+    project = forms.ModelChoiceField(queryset=Project.objects.order_by("title"))
+    amount = forms.DecimalField(max_digits=14, decimal_places=3, min_value=Decimal("0.001"))
+    currency = forms.ChoiceField(choices=[(c, c) for c in settings.CURRENCIES])
+    donor_name = forms.CharField(max_length=120)
+    donor_email = forms.EmailField(required=False, help_text="A receipt goes here when given.")
+    method = forms.ChoiceField(choices=OfflineGift.Method.choices)
+    reference = forms.CharField(
+        max_length=120, required=False, help_text="cheque number, bank reference"
+    )
+    received_on = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    batch = forms.ModelChoiceField(
+        queryset=OfflineBatch.objects.filter(closed_at__isnull=True), required=False
+    )
+    note = forms.CharField(max_length=300, required=False)
+
+
+class VoidForm(forms.Form):
+    reason = forms.CharField(max_length=300)
+
+
+class OfflineGiftInline(admin.TabularInline):
+    model = OfflineGift
+    extra = 0
+    can_delete = False
+    fields = ["donation", "method", "reference", "received_on", "voided_at"]
+    readonly_fields = fields  # type: ignore[assignment]
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class OfflinePermission:
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return bool(request.user.has_perm(P_OFFLINE))
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return bool(request.user.has_perm(P_OFFLINE))
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(OfflineGift)
+class OfflineGiftAdmin(OfflinePermission, admin.ModelAdmin):
+    list_display = [
+        "received_on",
+        "donation",
+        "method",
+        "reference",
+        "batch",
+        "voided_at",
+        "recorded_by",
+    ]
+    list_filter = ["method", "batch"]
+    search_fields = ["=reference", "=donation__id", "donation__donor_name"]
+    list_select_related = ["donation", "donation__project", "batch", "recorded_by"]
+    readonly_fields = [f.name for f in OfflineGift._meta.fields]
+    change_form_template = "admin/donations/finance/offline_change_form.html"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return bool(request.user.has_perm(P_OFFLINE))
+
+    def get_urls(self) -> list[Any]:
+        wrap = self.admin_site.admin_view
+        return [
+            path("<int:pk>/void/", wrap(self.void_view), name="donations_offlinegift_void"),
+            *super().get_urls(),
+        ]
+
+    def add_view(
+        self, request: HttpRequest, form_url: str = "", extra_context: Any = None
+    ) -> HttpResponse:
+        require(request, P_OFFLINE)
+        status = 200
+        if request.method == "POST":
+            form = OfflineGiftForm(request.POST)
+            if form.is_valid():
+                data = form.cleaned_data
+                try:
+                    offline = offline_service.offline_gift_record(
+                        gift=offline_service.OfflineGiftInput(
+                            project=data["project"],
+                            amount=data["amount"],
+                            currency=data["currency"],
+                            donor_name=data["donor_name"],
+                            donor_email=data["donor_email"] or "",
+                            method=data["method"],
+                            reference=data["reference"],
+                            received_on=data["received_on"],
+                            note=data["note"],
+                            batch_id=data["batch"].pk if data["batch"] else None,
+                        ),
+                        actor=request.user,
+                    )
+                except offline_service.OfflineRefused as exc:
+                    form.add_error(None, str(exc))
+                    status = 400
+                else:
+                    messages.success(request, f"Offline gift recorded: {offline.donation.amount}.")
+                    if "_addanother" in request.POST:
+                        return HttpResponseRedirect(request.path)
+                    return HttpResponseRedirect(reverse("admin:donations_offlinegift_changelist"))
+            else:
+                status = 400
+        else:
+            form = OfflineGiftForm(
+                initial={"received_on": timezone.localdate(), "batch": request.GET.get("batch")}
+            )
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Record an offline gift",
+            "form": form,
+            "opts": self.opts,
+        }
+        return TemplateResponse(
+            request, "admin/donations/finance/offline_add.html", context, status=status
+        )
+
+    def void_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        require(request, P_OFFLINE)
+        offline = get_object_or_404(OfflineGift.objects.select_related("donation"), pk=pk)
+        status = 200
+        form = VoidForm(request.POST or None)
+        if request.method == "POST":
+            if form.is_valid():
+                try:
+                    offline_service.offline_gift_void(
+                        offline_id=pk, reason=form.cleaned_data["reason"], actor=request.user
+                    )
+                except offline_service.OfflineRefused as exc:
+                    form.add_error(None, str(exc))
+                else:
+                    messages.success(
+                        request, "The gift is voided: a reversing entry is in the ledger."
+                    )
+                    return HttpResponseRedirect(
+                        reverse("admin:donations_offlinegift_change", args=[pk])
+                    )
+            status = 400
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Void {offline}",
+            "form": form,
+            "offline": offline,
+            "opts": self.opts,
+        }
+        return TemplateResponse(
+            request, "admin/donations/finance/offline_void.html", context, status=status
+        )
+
+
+class OfflineBatchForm(forms.ModelForm):
+    class Meta:
+        model = OfflineBatch
+        fields = ["name", "expected_count", "expected_total", "note"]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("expected_count") is not None and data["expected_count"] <= 0:
+            self.add_error("expected_count", "A batch expects at least one gift.")
+        total = data.get("expected_total")
+        if total is not None and total.amount <= 0:
+            self.add_error("expected_total", "The expected total must be more than zero.")
+        return data
+
+
+@admin.register(OfflineBatch)
+class OfflineBatchAdmin(OfflinePermission, admin.ModelAdmin):
+    form = OfflineBatchForm
+    list_display = [
+        "created_at",
+        "name",
+        "expected_count",
+        "expected_total",
+        "gifts_so_far",
+        "closed_at",
+    ]
+    inlines = [OfflineGiftInline]
+    change_form_template = "admin/donations/finance/batch_change_form.html"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return bool(request.user.has_perm(P_OFFLINE))
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        if obj is not None:
+            return [
+                "name",
+                "expected_count",
+                "expected_total",
+                "note",
+                "created_by",
+                "created_at",
+                "closed_at",
+                "closed_by",
+            ]
+        return []
+
+    @admin.display(description="Gifts so far (count, total)")
+    def gifts_so_far(self, obj: OfflineBatch) -> str:
+        count, total = offline_service.batch_figures(obj)
+        return f"{count}, {total} {obj.expected_total.currency}"
+
+    def save_model(self, request: HttpRequest, obj: OfflineBatch, form: Any, change: bool) -> None:
+        if not change:
+            obj.created_by_id = request.user.pk
+        super().save_model(request, obj, form, change)
+
+    def get_urls(self) -> list[Any]:
+        wrap = self.admin_site.admin_view
+        return [
+            path("<int:pk>/close/", wrap(self.close_view), name="donations_offlinebatch_close"),
+            *super().get_urls(),
+        ]
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None
+    ) -> HttpResponse:
+        batch = OfflineBatch.objects.filter(pk=object_id).first()
+        extra = dict(extra_context or {})
+        if batch is not None:
+            extra["batch_count"], extra["batch_total"] = offline_service.batch_figures(batch)
+        return super().change_view(request, object_id, form_url, extra)
+
+    def close_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        require(request, P_OFFLINE)
+        if request.method != "POST":
+            return HttpResponse("Close a batch with POST.", status=405, content_type="text/plain")
+        try:
+            batch = offline_service.batch_close(batch_id=pk, actor=request.user)
+        except offline_service.OfflineRefused as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, f"Batch {batch.name} closed.")
+        return HttpResponseRedirect(reverse("admin:donations_offlinebatch_change", args=[pk]))

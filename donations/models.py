@@ -22,6 +22,7 @@ class Donation(models.Model):
         REFUNDED = "refunded", "Refunded"
         PARTIALLY_REFUNDED = "partially_refunded", "Partially refunded"
         DISPUTED = "disputed", "Disputed"
+        VOIDED = "voided", "Voided (offline gift recorded by mistake)"
 
     class Frequency(models.TextChoices):
         ONE_TIME = "one_time", "One-time"
@@ -539,6 +540,3 @@ class PayoutLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.balance_transaction_id} {self.net} {self.currency}"
-
-
-from donations.models_finance import *  # noqa: E402,F401,F403  (the finance desk's models)

@@ -307,3 +307,87 @@ class ExportJob(models.Model):
     @property
     def percent(self) -> int:
         return int(100 * self.done / self.total) if self.total else (100 if self.done else 0)
+
+
+class OfflineBatch(models.Model):
+    """A paying-in batch (a bank deposit of cheques, a day's transfers): gifts are added
+    until its count and total agree with what was expected, and only then can it close."""
+
+    name = models.CharField(max_length=120, help_text="e.g. the paying-in slip's number")
+    expected_count = models.PositiveIntegerField()
+    expected_total = MoneyField(max_digits=14, decimal_places=2, default_currency="USD")
+    note = models.CharField(max_length=300, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    objects: ClassVar[models.Manager[OfflineBatch]] = models.Manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name_plural = "offline batches"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(expected_total__gt=0), name="offline_batch_total_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.expected_count} gifts, {self.expected_total})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.closed_at is None
+
+
+class OfflineGift(models.Model):
+    """A gift that did not go through Stripe. It is a Donation (so it counts, is matched,
+    receipted and exported like any gift) with these details; voided, never deleted."""
+
+    class Method(models.TextChoices):
+        CHEQUE = "cheque", "Cheque"
+        BANK_TRANSFER = "bank_transfer", "Bank transfer"
+        CASH = "cash", "Cash"
+        DAF = "daf", "Donor-advised fund"
+
+    donation = models.OneToOneField(Donation, on_delete=models.PROTECT, related_name="offline")
+    batch = models.ForeignKey(
+        OfflineBatch, null=True, blank=True, on_delete=models.PROTECT, related_name="gifts"
+    )
+    method = models.CharField(max_length=16, choices=Method.choices)
+    reference = models.CharField(max_length=120, blank=True, help_text="cheque number, bank ref")
+    received_on = models.DateField()
+    note = models.CharField(max_length=300, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(auto_now_add=True)
+    voided_at = models.DateTimeField(null=True, blank=True)
+    voided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    void_reason = models.CharField(max_length=300, blank=True)
+
+    objects: ClassVar[models.Manager[OfflineGift]] = models.Manager()
+
+    class Meta:
+        ordering = ["-recorded_at"]
+        indexes = [models.Index(fields=["batch"], name="offline_gift_batch")]
+
+    def __str__(self) -> str:
+        return f"{self.get_method_display()} {self.reference or ''} {self.donation_id}".strip()
+
+
+pghistory.track(
+    pghistory.InsertEvent(),
+    pghistory.UpdateEvent(),
+    fields=["method", "reference", "received_on", "note", "batch", "voided_at", "void_reason"],
+    model_name="OfflineGiftHistory",
+    obj_field=pghistory.ObjForeignKey(related_name="history"),
+)(OfflineGift)
+OfflineGiftHistory: Any = getattr(base_models, "OfflineGiftHistory")  # noqa: B009

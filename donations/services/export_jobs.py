@@ -12,8 +12,9 @@ from django.conf import settings
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from donations.models import Donation, ExportJob
-from donations.services import exports
+from donations.models import Donation
+from donations.models_finance import ExportJob
+from donations.services import export_specs, exports
 
 logger = logging.getLogger(__name__)
 
@@ -36,7 +37,7 @@ def export_job_run(*, job_id: int) -> None:
     if job.status == ExportJob.Status.DONE:
         return
     filters = exports.ExportFilters.from_dict(job.filters)
-    spec = exports.export_spec(job.kind, filters, queryset=_queryset(job))
+    spec = export_specs.export_spec(job.kind, filters, queryset=_queryset(job))
     total = spec.count()
     ExportJob.objects.filter(pk=job_id).update(status=ExportJob.Status.RUNNING, total=total, done=0)
     os.makedirs(settings.EXPORT_ROOT, exist_ok=True)

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
-from donations.models import FinanceAction
+from donations.models_finance import FinanceAction
 
 Actor = AbstractBaseUser | AnonymousUser | str | None
 

@@ -20,7 +20,8 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from djmoney.money import Money
 
-from donations.models import Donation, FinanceAction, RefundRequest
+from donations.models import Donation
+from donations.models_finance import FinanceAction, RefundRequest
 from donations.money import currency_exponent
 from donations.providers import ProviderError, provider
 from donations.services.finance_log import Actor, action_record

@@ -193,7 +193,7 @@ def statement_send(
     from django.utils import timezone
 
     from donations.locks import advisory_xact_lock
-    from donations.models import StatementSent
+    from donations.models_finance import StatementSent
 
     email = donor_email.strip().lower()
     with transaction.atomic():
@@ -226,7 +226,7 @@ def statement_run_execute(*, run_id: int) -> None:
     from django.db.models import F
     from django.utils import timezone
 
-    from donations.models import StatementRun
+    from donations.models_finance import StatementRun
 
     run = StatementRun.objects.get(pk=run_id)
     if run.status == StatementRun.Status.DONE:

@@ -10,7 +10,8 @@ from django.contrib.auth.models import Permission, User
 from django.db import IntegrityError, InternalError, connection, transaction
 from django.test import Client
 
-from donations.models import AppendOnly, Donation, FinanceAction
+from donations.models import Donation
+from donations.models_finance import AppendOnly, FinanceAction
 from donations.services.finance_log import action_record
 from projects.models import Project
 
@@ -107,6 +108,11 @@ def test_needs_review_change_is_logged(finance_client: Client, project: Project,
     action = FinanceAction.objects.get(kind=FinanceAction.Kind.NEEDS_REVIEW)
     assert action.actor_label == "fiona"
     assert action.target == f"donation:{d.pk}"
+    # The field history names who changed it, from the admin.
+    html = finance_client.get(f"/admin/donations/donation/{d.pk}/change/").content.decode()
+    assert "History of the money fields" in html
+    assert f"fiona via /admin/donations/donation/{d.pk}/change/" in html
+    assert "system (webhook, task or command)" in html  # the gift's own lifecycle
 
 
 @pytest.mark.django_db(transaction=True)

@@ -15,7 +15,8 @@ from django.core import mail
 from django.db import connection
 from django.test import Client
 
-from donations.models import Donation, FinanceAction, RefundRequest, TestProviderObject
+from donations.models import Donation, TestProviderObject
+from donations.models_finance import FinanceAction, RefundRequest
 from donations.services import refunds
 from projects.models import Project
 

@@ -12,7 +12,8 @@ from django.core import mail
 from django.test import Client
 from djmoney.money import Money
 
-from donations.models import Donation, FinanceAction, StatementRun, StatementSent
+from donations.models import Donation
+from donations.models_finance import FinanceAction, StatementRun, StatementSent
 from donations.services.statements import (
     financial_year_bounds,
     financial_year_label,

@@ -448,5 +448,6 @@ def test_beat_schedule_names_registered_tasks() -> None:
         "donations.tasks.receipts_catch_up",
         "donations.tasks.payouts_repair",
         "donations.tasks.reconcile_nightly",
+        "donations.tasks.export_files_expire",
     } | ({"donations.tasks.test_provider_payout"} if settings.PAYMENT_PROVIDER == "test" else set())
     assert scheduled <= set(app.tasks)

@@ -10,11 +10,11 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from donations.models import FinanceAction
+from donations.models_finance import FinanceAction
+from donations.services.export_specs import export_spec
 from donations.services.exports import (
     FORMATS,
     ExportError,
-    export_spec,
     filters_parse,
     write_csv,
     write_xlsx,
@@ -39,6 +39,13 @@ class ExportCommand(BaseCommand):
         parser.add_argument("--currency", default="", help="a currency code, e.g. EUR")
         if self.kind == "ledger":
             parser.add_argument("--kind", default="", help="ledger kinds, comma-separated")
+        if self.kind == "journal":
+            parser.add_argument(
+                "--journal",
+                default="xero",
+                help="xero (manual journal, files of at most 300 lines: FILE, FILE-2, ...) "
+                "or quickbooks (bank CSV, one line per payout)",
+            )
         parser.add_argument(
             "-o", "--output", required=True, help="the file to write, or - for standard output"
         )
@@ -60,8 +67,19 @@ class ExportCommand(BaseCommand):
                 currency=options["currency"],
                 kind=options.get("kind") or "",
             )
-            spec = export_spec(self.kind, filters)
+            system = str(options.get("journal") or "xero").lower()
+            if system not in ("xero", "quickbooks"):
+                raise ExportError(f"--journal {system!r}: use xero or quickbooks")
+            spec = export_spec(self.kind, filters, system=system)
+            if spec.parts > 1 and output == "-":
+                raise ExportError(
+                    f"The journal needs {spec.parts} files of at most 300 lines: give -o FILE"
+                )
             rows = self._write(spec, fmt, output)
+            for part in range(1, spec.parts):
+                stem, ext = os.path.splitext(output)
+                more = export_spec(self.kind, filters, system=system, part=part)
+                rows += self._write(more, fmt, f"{stem}-{part + 1}{ext}")
         except ExportError as exc:
             raise CommandError(str(exc)) from exc
         action_record(
