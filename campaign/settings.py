@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "axes",
     "pgtrigger",
     "pghistory",
+    "django_prose_editor",  # the section body editor in the admin (static files)
     "projects",
     "donations",
 ]

@@ -7,9 +7,15 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
 
-from projects.forms import PRICE_OVERRIDE_TOLERANCE, PhotoInlineForm, ProjectAdminForm
+from projects.forms import (
+    PRICE_OVERRIDE_TOLERANCE,
+    PhotoInlineForm,
+    ProjectAdminForm,
+    SectionInlineForm,
+)
 from projects.models import FundingTotals, KeySpecies, Photo, Project, Section, Threat
 from projects.selectors import project_funding
+from projects.services.editor import prose_editor_csp_update
 from projects.services.images import photo_renditions_refresh, project_hero_refresh
 
 # Fields whose change moves what a project's page says about money.
@@ -30,6 +36,7 @@ class ThreatInline(admin.StackedInline):
 
 class SectionInline(admin.StackedInline):
     model = Section
+    form = SectionInlineForm
     extra = 0
     fields = ["title", "lead", "body", "order"]
 
@@ -117,6 +124,13 @@ class ProjectAdmin(admin.ModelAdmin):
         if deviation > PRICE_OVERRIDE_TOLERANCE:
             return format_html('<strong style="color:#b00020">⚠ {}</strong>', text)
         return text
+
+    def changeform_view(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        response = super().changeform_view(request, *args, **kwargs)
+        # The rich-text editor's import map and Tiptap's style element are the only inline
+        # code on the page: allow exactly them (by hash), not 'unsafe-inline'.
+        response._csp_update = prose_editor_csp_update()  # type: ignore[attr-defined]
+        return response
 
     def render_change_form(
         self, request: HttpRequest, context: dict[str, Any], *args: Any, **kwargs: Any

@@ -6,8 +6,9 @@ from typing import Any
 
 from django import forms
 from django.core.files.uploadedfile import UploadedFile
+from django_prose_editor.widgets import AdminProseEditorWidget
 
-from projects.models import FundingTotals, Photo, Project
+from projects.models import FundingTotals, Photo, Project, Section
 from projects.services.images import image_clean
 
 PRICE_OVERRIDE_TOLERANCE = Decimal("0.05")
@@ -111,6 +112,38 @@ class ProjectAdminForm(forms.ModelForm):
                 f"cost ÷ acres = {instance.computed_price_per_acre} by {deviation:.0%}."
             )
         return None
+
+
+# What the section editor offers: exactly the formatting html_sanitize keeps (nh3 still
+# cleans every body on save and on render).
+SECTION_EDITOR_EXTENSIONS: dict[str, Any] = {
+    "Bold": True,
+    "Italic": True,
+    "Underline": True,
+    "Subscript": True,
+    "Superscript": True,
+    "Heading": {"levels": [3, 4]},
+    "BulletList": True,
+    "OrderedList": True,
+    "ListItem": True,
+    "Blockquote": True,
+    "HardBreak": True,
+    "Link": {"enableTarget": False, "protocols": ["http", "https", "mailto"]},
+    "History": True,
+}
+
+
+class SectionInlineForm(forms.ModelForm):
+    class Meta:
+        model = Section
+        fields = ["title", "lead", "body", "order"]
+        widgets = {
+            "body": AdminProseEditorWidget(config={"extensions": SECTION_EDITOR_EXTENSIONS}),
+        }
+        help_texts = {
+            "body": "The text shown under “Read more”. Bold, italics, headings, lists, quotes "
+            "and links; anything else (scripts, styles, pasted formatting) is removed on save.",
+        }
 
 
 class PhotoInlineForm(forms.ModelForm):

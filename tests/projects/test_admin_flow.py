@@ -488,3 +488,40 @@ def test_a_summary_typed_in_the_admin_keeps_its_paragraphs(editor_client: Client
     assert response.status_code == 302, form_errors(response.content.decode())
     html = Client().get("/projects/cloud-forest-corridor/").content.decode()
     assert "<p>First paragraph.</p><p>Second paragraph.</p>" in html
+
+
+def test_section_bodies_get_the_rich_text_editor_allowed_by_hash_not_unsafe_inline(
+    editor_client: Client,
+) -> None:
+    from projects.services.editor import TIPTAP_STYLE_HASH, prose_editor_importmap_hash
+
+    response = editor_client.get(ADD_URL)
+    html = response.content.decode()
+    assert "data-django-prose-editor-default" in html  # the section body widget
+    assert '<script type="importmap"' in html
+    policy = response["Content-Security-Policy"]
+    script_src = next(p for p in policy.split(";") if p.strip().startswith("script-src "))
+    assert prose_editor_importmap_hash() in script_src and "unsafe-inline" not in script_src
+    assert TIPTAP_STYLE_HASH in policy
+    # Public pages keep the strict policy.
+    public = Client().get("/projects/")["Content-Security-Policy"]
+    assert "sha256-" not in public
+
+
+def test_a_section_body_from_the_editor_is_still_cleaned_on_save(editor_client: Client) -> None:
+    data = _fill_project(_add_form(editor_client))
+    add_inline(
+        data,
+        "sections",
+        {
+            "title": "Habitat",
+            "lead": "",
+            "body": '<p onclick="x()">Cloud <strong>forest</strong><script>bad()</script>'
+            '<span style="color:red">red</span></p>',
+            "order": "0",
+        },
+    )
+    response = editor_client.post(ADD_URL, data)
+    assert response.status_code == 302, form_errors(response.content.decode())
+    body = Project.objects.get(slug="cloud-forest-corridor").sections.get().body
+    assert body == "<p>Cloud <strong>forest</strong>red</p>"
