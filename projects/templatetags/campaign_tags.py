@@ -82,15 +82,16 @@ def lead_is_teaser(lead: str, body: str) -> bool:
 
 @register.simple_tag
 def srcset(renditions: dict[str, str], original: str, width: int) -> str:
-    """A srcset from the stored renditions plus the original at its own width."""
+    """A srcset from the stored renditions plus the original at its own width (the hero's
+    width is unknown until it is stored: then the renditions alone, never a guessed "2000w")."""
     from django.conf import settings
 
     parts = [
         f"{settings.MEDIA_URL}{name} {w}w"
         for w, name in sorted(renditions.items(), key=lambda kv: int(kv[0]))
     ]
-    if original:
-        parts.append(f"{settings.MEDIA_URL}{original} {width or 2000}w")
+    if original and width:  # its true width, or left out rather than guessed
+        parts.append(f"{settings.MEDIA_URL}{original} {width}w")
     return ", ".join(parts)
 
 

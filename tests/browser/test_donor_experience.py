@@ -82,17 +82,18 @@ def test_phone_has_a_sticky_donate_bar_that_takes_the_donor_to_the_form(
     assert page.js_errors == []
 
 
+@pytest.mark.parametrize(("size", "viewport"), [("mobile", MOBILE), ("desktop", DESKTOP)])
 def test_a_gift_in_one_browser_moves_the_thermometer_in_another_without_a_reload(
-    live_server: Any, demo: Any, new_page: Any, shot: Any
+    live_server: Any, demo: Any, new_page: Any, shot: Any, size: str, viewport: Any
 ) -> None:
     url = _url(live_server)
-    watcher = new_page(DESKTOP)
+    watcher = new_page(viewport)
     watcher.goto(url)
     expect(watcher.get_by_test_id("raised")).to_have_text("$0")
     expect(watcher.get_by_test_id("donor-count")).to_have_text("0")
     watcher.evaluate("() => { window.notReloaded = true; }")
 
-    giver = new_page(MOBILE)
+    giver = new_page(DESKTOP if viewport is MOBILE else MOBILE)
     giver.goto(url)
     form = giver.locator("form.donate-form")
     form.locator("input[name=preset][value='100']").check()
@@ -121,7 +122,7 @@ def test_a_gift_in_one_browser_moves_the_thermometer_in_another_without_a_reload
     assert _box(watcher, ".bar-donors")["width"] >= 5
     assert _box(watcher, ".bar-matched")["width"] >= 5
     assert watcher.evaluate("() => window.notReloaded") is True
-    shot(watcher, "donor-thermometer-live")
+    shot(watcher, f"donor-thermometer-live-{size}")
     assert watcher.js_errors == [] and giver.js_errors == []
 
 
@@ -212,10 +213,11 @@ def test_the_error_summary_takes_focus_without_javascript(
         context.close()
 
 
+@pytest.mark.parametrize(("size", "viewport"), [("mobile", MOBILE), ("desktop", DESKTOP)])
 def test_a_cancelled_checkout_says_no_money_was_taken_and_keeps_the_form(
-    live_server: Any, demo: Any, new_page: Any, shot: Any
+    live_server: Any, demo: Any, new_page: Any, shot: Any, size: str, viewport: Any
 ) -> None:
-    page = new_page(MOBILE)
+    page = new_page(viewport)
     page.goto(_url(live_server))
     form = page.locator("form.donate-form")
     form.locator("input[name=preset][value='100']").check()
@@ -240,7 +242,7 @@ def test_a_cancelled_checkout_says_no_money_was_taken_and_keeps_the_form(
     expect(form.get_by_label("Email (for your receipt)")).to_have_value("carla@example.org")
     expect(form.get_by_label("Cover the processing fee")).to_be_checked()
     expect(form.get_by_label("Public message (optional)")).to_have_value("For the frogs")
-    shot(page, "donor-cancelled-mobile")
+    shot(page, f"donor-cancelled-{size}")
 
     # And it goes through from there.
     form.get_by_role("button", name="Donate").click()
