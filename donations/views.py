@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from campaign.client_ip import client_ip
 from donations.forms import DonateForm
 from donations.models import Donation
-from donations.providers import SignatureError, provider
+from donations.providers import MalformedEvent, SignatureError, provider
 from donations.providers.local import LocalTestProvider, UnknownObject
 from donations.selectors import donation_matches, donation_public_status, match_offer
 from donations.services import events
@@ -180,6 +180,9 @@ def stripe_webhook(request: HttpRequest) -> HttpResponse:
         )
     except SignatureError as exc:
         return JsonResponse({"error": f"Invalid signature: {exc}"}, status=400)
+    except MalformedEvent as exc:
+        logger.warning("Refused a signed but malformed webhook: %s", exc)
+        return JsonResponse({"error": f"Malformed event: {exc}"}, status=400)
     except DatabaseError:
         logger.exception("Webhook could not be stored; answering 503 so Stripe retries")
         return JsonResponse({"error": "Temporarily unavailable"}, status=503)

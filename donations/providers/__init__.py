@@ -8,9 +8,21 @@ from __future__ import annotations
 
 from django.conf import settings
 
-from donations.providers.base import PaymentProvider, ProviderError, SignatureError
+from donations.providers.base import (
+    MalformedEvent,
+    PaymentProvider,
+    ProviderError,
+    SignatureError,
+)
 
-__all__ = ["PaymentProvider", "ProviderError", "SignatureError", "provider", "is_test_provider"]
+__all__ = [
+    "MalformedEvent",
+    "PaymentProvider",
+    "ProviderError",
+    "SignatureError",
+    "provider",
+    "is_test_provider",
+]
 
 _instances: dict[str, PaymentProvider] = {}
 

@@ -40,6 +40,12 @@ class SignatureError(Exception):
     """A webhook whose signature or timestamp does not verify."""
 
 
+class MalformedEvent(Exception):
+    """A signed webhook body that is not an event we can store or process (an id too long
+    for the inbox, a NUL the database cannot hold, a handled type with no object...).
+    At the endpoint: 400, nothing stored. For a stored event: marked failed with this."""
+
+
 class PaymentProvider(ABC):
     name: str
     #: Event types the webhook endpoint must be subscribed to (others are stored, ignored).

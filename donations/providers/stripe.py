@@ -23,7 +23,13 @@ from djmoney.money import Money
 
 from donations.money import to_minor
 from donations.providers import stripe_payloads as p
-from donations.providers.base import Fact, PaymentProvider, ProviderError, SignatureError
+from donations.providers.base import (
+    Fact,
+    MalformedEvent,
+    PaymentProvider,
+    ProviderError,
+    SignatureError,
+)
 from donations.providers.facts import (
     BalanceFact,
     CheckoutRequest,
@@ -249,11 +255,11 @@ class StripeProvider(PaymentProvider):
 
     def event_fact(self, event: VerifiedEvent) -> Fact | None:
         kind = EVENT_OBJECTS.get(event.type)
-        data = event.payload.get("data")
-        obj = data.get("object") if isinstance(data, dict) else None
-        if kind is None or not isinstance(obj, dict) or not obj.get("id"):
+        if kind is None:
             return None
-        object_id = str(obj["id"])
+        object_id = _event_object_id(event.payload)
+        if object_id is None:
+            raise MalformedEvent(f"A {event.type} event without data.object.id")
         fetch: dict[str, Callable[[str], Fact]] = {
             "checkout.session": self.checkout_session_get,
             "charge": self.payment_get,
@@ -297,7 +303,8 @@ class StripeProvider(PaymentProvider):
             yield p.event_ref(event)
 
     def webhook_verify(self, payload: bytes, header: str | None) -> VerifiedEvent:
-        """Verify the Stripe-Signature header (300 s tolerance) and parse the event."""
+        """Verify the Stripe-Signature header (300 s tolerance either side of now) and
+        parse the event; MalformedEvent for a signed body we could not store or process."""
         try:
             stripe.WebhookSignature.verify_header(
                 payload, header, settings.STRIPE_WEBHOOK_SECRET, WEBHOOK_TOLERANCE_SECONDS
@@ -306,18 +313,17 @@ class StripeProvider(PaymentProvider):
             raise SignatureError(str(exc).split(".")[0]) from exc
         except UnicodeDecodeError as exc:  # stripe-python decodes the body before anything
             raise SignatureError("Body is not UTF-8") from exc
+        # stripe-python refuses only timestamps too old; one from the future is as suspect
+        # (a replay window that opens later, or a clock that is wrong).
+        if _header_timestamp(header) > time.time() + WEBHOOK_TOLERANCE_SECONDS:
+            raise SignatureError("Timestamp outside the tolerance zone (in the future)")
         try:
             event = json.loads(payload)
         except ValueError as exc:
-            raise SignatureError("Body is not JSON") from exc
-        if (
-            not isinstance(event, dict)
-            or not isinstance(event.get("id"), str)
-            or not isinstance(event.get("type"), str)
-            or not event["id"]
-            or not event["type"]
-        ):
-            raise SignatureError("Body is not a Stripe event")
+            raise MalformedEvent("Body is not JSON") from exc
+        problem = _event_problem(event)
+        if problem:
+            raise MalformedEvent(problem)
         return VerifiedEvent(
             id=event["id"],
             type=event["type"],
@@ -325,3 +331,59 @@ class StripeProvider(PaymentProvider):
             livemode=bool(event.get("livemode")),
             payload=event,
         )
+
+
+# The inbox's columns (WebhookEvent): longer values cannot be stored.
+EVENT_ID_MAX, EVENT_TYPE_MAX, API_VERSION_MAX = 255, 100, 40
+_CONTROL = frozenset(chr(c) for c in range(32)) | {chr(127)}
+
+
+def _header_timestamp(header: str | None) -> int:
+    for item in (header or "").split(","):
+        key, _, value = item.strip().partition("=")
+        if key == "t" and value.isdigit():
+            return int(value)
+    return 0
+
+
+def _event_object_id(payload: Json) -> str | None:
+    data = payload.get("data")
+    obj = data.get("object") if isinstance(data, dict) else None
+    object_id = obj.get("id") if isinstance(obj, dict) else None
+    return object_id if isinstance(object_id, str) and object_id else None
+
+
+def _has_nul(value: Any) -> bool:
+    """PostgreSQL's jsonb cannot hold U+0000 anywhere, key or value."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
+def _event_problem(event: Any) -> str | None:
+    """Why a signed body cannot be stored and processed as an event, or None."""
+    if not isinstance(event, dict):
+        return "Body is not a Stripe event"
+    event_id, event_type = event.get("id"), event.get("type")
+    api_version = event.get("api_version")
+    if not isinstance(event_id, str) or not event_id or not isinstance(event_type, str):
+        return "Body is not a Stripe event (no id or type)"
+    if not event_type:
+        return "Body is not a Stripe event (no id or type)"
+    if len(event_id) > EVENT_ID_MAX or _CONTROL & set(event_id):
+        return f"Event id is longer than {EVENT_ID_MAX} characters or has control characters"
+    if len(event_type) > EVENT_TYPE_MAX or _CONTROL & set(event_type):
+        return f"Event type is longer than {EVENT_TYPE_MAX} characters or has control characters"
+    if api_version is not None and (
+        not isinstance(api_version, str) or len(api_version) > API_VERSION_MAX
+    ):
+        return "Event api_version is not a short string"
+    if _has_nul(event):
+        return "Event contains a NUL character"
+    if event_type in EVENT_OBJECTS and _event_object_id(event) is None:
+        return f"A {event_type} event without data.object.id"
+    return None

@@ -11,7 +11,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from donations.models import Donation, WebhookEvent
-from donations.providers import ProviderError, provider
+from donations.providers import MalformedEvent, ProviderError, provider
 from donations.providers.base import Fact
 from donations.providers.facts import (
     DisputeFact,
@@ -200,6 +200,12 @@ def event_process(*, event_pk: int) -> str:
         )
         logger.info("Webhook event %s ignored: %s", event.stripe_id, exc)
         return "ignored"
+    except MalformedEvent as exc:  # stored before it was refused at the door: it never will be
+        WebhookEvent.objects.filter(pk=event_pk).exclude(status=E.PROCESSED).update(
+            status=E.FAILED, last_error=f"Unprocessable: {exc}"[:2000]
+        )
+        logger.error("Webhook event %s cannot be processed: %s", event.stripe_id, exc)
+        return "failed"
     except (DonationNotFound, ProviderError) as exc:
         retryable = isinstance(exc, DonationNotFound) or getattr(exc, "retryable", False)
         WebhookEvent.objects.filter(pk=event_pk).exclude(status=E.PROCESSED).update(

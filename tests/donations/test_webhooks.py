@@ -117,6 +117,96 @@ def test_correctly_signed_body_that_is_not_an_event_is_refused(
     assert WebhookEvent.objects.count() == 0
 
 
+def test_timestamp_from_the_future_is_refused_and_nothing_stored(
+    hooks: Webhooks, project: Any, fake_stripe: Any
+) -> None:
+    """Before: a timestamp an hour ahead was accepted (stripe-python checks only the past)."""
+    donation, session = _paid_gift(project, fake_stripe)
+    body, _ = signed_event("checkout.session.completed", session, secret=WEBHOOK_SECRET)
+    for ahead in (3600, 301):
+        future = stripe.WebhookSignature.generate_signature_header(
+            body, WEBHOOK_SECRET, timestamp=int(time.time()) + ahead
+        )
+        response = hooks.deliver_body(body, future)
+        assert response.status_code == 400, ahead
+        assert "Timestamp outside the tolerance zone" in response.json()["error"]
+    assert WebhookEvent.objects.count() == 0
+    # A clock a little ahead (within the tolerance) is fine.
+    near = stripe.WebhookSignature.generate_signature_header(
+        body, WEBHOOK_SECRET, timestamp=int(time.time()) + 60
+    )
+    assert hooks.deliver_body(body, near).status_code == 200
+    assert fresh(donation).status == Donation.Status.SUCCEEDED
+
+
+def _event_body(**fields: Any) -> str:
+    event = {
+        "id": new_id("evt"),
+        "object": "event",
+        "type": "charge.updated",
+        "api_version": "2026-10-28.endive",
+        "data": {"object": {"id": new_id("ch"), "object": "charge"}},
+    }
+    event.update(fields)
+    return json.dumps(event)
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (_event_body(id="evt_" + "x" * 300), "Event id is longer than 255 characters"),
+        (_event_body(id="evt_\u0000nul"), "control characters"),
+        (_event_body(type="charge." + "x" * 120), "Event type is longer than 100"),
+        (
+            _event_body(data={"object": {"id": "ch_1", "description": "a\u0000b"}}),
+            "Event contains a NUL character",
+        ),
+        (_event_body(data=None), "A charge.updated event without data.object.id"),
+        (_event_body(data={"object": {"id": 42}}), "without data.object.id"),
+        (_event_body(api_version={"v": 1}), "api_version is not a short string"),
+    ],
+    ids=[
+        "long-id",
+        "nul-in-id",
+        "long-type",
+        "nul-in-payload",
+        "data-null",
+        "bad-object-id",
+        "api",
+    ],
+)
+def test_signed_but_malformed_events_are_refused_with_400_and_nothing_stored(
+    hooks: Webhooks, fake_stripe: Any, body: str, reason: str
+) -> None:
+    """Only a holder of the signing secret can send these, but they must not loop: before,
+    a long id or a NUL in the payload answered 503 (Stripe retries for days), a NUL in the
+    id 500, and data: null was stored and stayed "received"."""
+    header = stripe.WebhookSignature.generate_signature_header(body, WEBHOOK_SECRET)
+    response = hooks.deliver_body(body, header)
+    assert response.status_code == 400, response.content
+    assert response.json()["error"].startswith("Malformed event: ")
+    assert reason in response.json()["error"]
+    assert WebhookEvent.objects.count() == 0
+
+
+def test_a_stored_event_that_cannot_be_processed_is_marked_failed_with_its_reason(
+    hooks: Webhooks, fake_stripe: Any
+) -> None:
+    """An event stored before the endpoint refused such bodies (or by any other path)."""
+    event = WebhookEvent.objects.create(
+        stripe_id=new_id("evt"),
+        type="checkout.session.completed",
+        payload={"id": "evt_x", "type": "checkout.session.completed", "data": None},
+    )
+    assert tasks.event_process(event.pk) == "failed"
+    event.refresh_from_db()
+    assert event.status == WebhookEvent.Status.FAILED
+    assert event.last_error == (
+        "Unprocessable: A checkout.session.completed event without data.object.id"
+    )
+    assert events.inbox_sweep(older_than=timedelta(0)) == []  # never picked up again
+
+
 def test_body_that_is_not_utf8_is_refused_not_a_server_error(
     hooks: Webhooks, fake_stripe: Any
 ) -> None:
