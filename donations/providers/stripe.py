@@ -12,6 +12,7 @@ import json
 import random
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from datetime import datetime
 from functools import cache
 from typing import Any, TypeVar
@@ -223,7 +224,30 @@ class StripeProvider(PaymentProvider):
         return CheckoutStarted(session_id=session["id"], url=str(session["url"]))
 
     def checkout_session_get(self, session_id: str) -> SessionFact:
-        return p.session_fact(self._retrieve("checkout.session", session_id, SESSION_EXPAND))
+        session = p.session_fact(self._retrieve("checkout.session", session_id, SESSION_EXPAND))
+        if session.mode == "subscription" and session.status == "complete":
+            if session.payment_status not in {"paid", "no_payment_required"}:
+                return replace(session, payment_intent_status=self._first_payment_status(session))
+        return session
+
+    def _first_payment_status(self, session: SessionFact) -> str | None:
+        """A subscription checkout that completed unpaid (a delayed payment method): the
+        status of its first invoice's payment intent, as for a one-time gift, so that a
+        failed first payment fails the gift instead of leaving it pending for ever. An
+        invoice voided, or a subscription Stripe expired or cancelled, counts as canceled."""
+        if session.subscription_id:
+            sub = self._retrieve("subscription", session.subscription_id)
+            if sub.get("status") in {"incomplete_expired", "canceled"}:
+                return "canceled"
+        if not session.invoice_id:
+            return None
+        invoice = self._retrieve("invoice", session.invoice_id, ["payments"])
+        if invoice.get("status") in {"void", "uncollectible"}:
+            return "canceled"
+        pi_id = p.invoice_payment_intent_id(invoice)
+        if not pi_id:
+            return None
+        return str(self._retrieve("payment_intent", pi_id).get("status") or "") or None
 
     def payment_get(self, charge_id: str) -> PaymentFact:
         return p.payment_fact(self._retrieve("charge", charge_id, CHARGE_EXPAND))

@@ -314,8 +314,17 @@ def donation_session_sync(
         if session.payment_status == "paid" and session.amount_total is not None:
             facts = PaymentFact(charged=session.amount_total, paid=True)
             _succeed(d, facts, event_id, "succeed (subscription)")
-        else:
-            d.save()
+            return
+        d.save()
+        if session.payment_intent_status in {"requires_payment_method", "canceled"}:
+            # The first monthly payment failed (or Stripe gave the subscription up): a final
+            # state, as for a one-time gift; no later instalment can follow.
+            if d.status == S.PENDING:
+                d.status, d.failed_at = S.FAILED, timezone.now()
+                d.save()
+            _log(d, "fail", before, d.status != before, "first monthly payment failed", event_id)
+            return
+        _log(d, "session sync", before, False, "awaiting the first monthly payment", event_id)
         return
 
     pi_status = session.payment_intent_status

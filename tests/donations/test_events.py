@@ -410,6 +410,59 @@ def test_monthly_gift_records_each_paid_invoice_once(
     assert raised(project) == Decimal("75.00")
 
 
+def _monthly_checkout_unpaid(fake_stripe: Any, session_id: str | None) -> dict[str, Any]:
+    """A subscription checkout paid by a delayed method (a bank debit): the session
+    completes unpaid, the subscription is incomplete and its first invoice open."""
+    assert session_id
+    sub, invoice = fake_stripe.subscribe(session_id)
+    fake_stripe.update(sub["id"], status="incomplete")
+    fake_stripe.update(invoice["id"], status="open", amount_paid=0)
+    pi_id = invoice["payments"]["data"][0]["payment"]["payment_intent"]
+    fake_stripe.update(pi_id, status="processing", latest_charge=None)
+    fake_stripe.update(session_id, payment_status="unpaid")
+    return {"sub": sub, "invoice": invoice, "pi": pi_id}
+
+
+def test_monthly_checkout_whose_first_payment_fails_ends_failed(
+    hooks: Webhooks, project: Any, fake_stripe: Any
+) -> None:
+    """Before: the subscription branch saved and returned, so the gift stayed pending for
+    ever (the recheck calls the same code)."""
+    plan = gift_start(project, "25", frequency=Donation.Frequency.MONTHLY)
+    objs = _monthly_checkout_unpaid(fake_stripe, plan.checkout_session_id)
+    hooks.deliver("checkout.session.completed", fake_stripe.get(plan.checkout_session_id))
+    plan = fresh(plan)
+    assert plan.status == S.PENDING  # the debit is still processing
+    assert TransitionLog.objects.filter(
+        donation=plan, action="session sync", note="awaiting the first monthly payment"
+    ).exists()
+
+    fake_stripe.update(objs["pi"], status="requires_payment_method")
+    hooks.deliver(
+        "checkout.session.async_payment_failed", fake_stripe.get(plan.checkout_session_id)
+    )
+    plan = fresh(plan)
+    assert plan.status == S.FAILED
+    assert plan.failed_at is not None
+    assert applied_actions(plan) == ["fail"]
+    assert raised(project) == Decimal("0")
+    assert mail.outbox == []
+
+
+def test_pending_recheck_resolves_a_monthly_checkout_stripe_gave_up(
+    hooks: Webhooks, project: Any, fake_stripe: Any
+) -> None:
+    """Lost webhooks: Stripe expired the incomplete subscription; the recheck ends the gift."""
+    plan = gift_start(project, "25", frequency=Donation.Frequency.MONTHLY)
+    objs = _monthly_checkout_unpaid(fake_stripe, plan.checkout_session_id)
+    fake_stripe.update(objs["sub"]["id"], status="incomplete_expired")
+    old = timezone.now() - django_settings.DONATION_PENDING_RECHECK_AFTER - timedelta(minutes=1)
+    Donation.objects.filter(pk=plan.pk).update(created_at=old)
+    with hooks.capture(execute=True):
+        assert tasks.pending_recheck() == {"checked": 1, "changed": 1}
+    assert fresh(plan).status == S.FAILED
+
+
 def test_monthly_invoices_paid_before_the_checkout_completion_are_linked_all_the_same(
     hooks: Webhooks, project: Any, fake_stripe: Any
 ) -> None:
