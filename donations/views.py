@@ -21,7 +21,7 @@ from donations.models import Donation
 from donations.providers import MalformedEvent, SignatureError, provider
 from donations.providers.local import LocalTestProvider, UnknownObject
 from donations.selectors import donation_matches, donation_public_status, match_offer
-from donations.services import events
+from donations.services import catchup, events
 from donations.services.giving import CheckoutUnavailable, GiftRequest, donation_start
 from donations.services.ratelimit import gift_start_limited
 from projects.selectors import project_detail_get, project_for_totals, project_funding
@@ -109,10 +109,18 @@ def donate(request: HttpRequest, slug: str) -> HttpResponse:
     return HttpResponseRedirect(url, status=303)
 
 
+def _donation_for_donor(donation_id: UUID) -> Donation:
+    """The gift the page is about, confirmed from its Checkout Session if still pending."""
+    donation = get_object_or_404(Donation.objects.select_related("project"), pk=donation_id)
+    if catchup.donation_confirm_now(donation):
+        donation.refresh_from_db()
+    return donation
+
+
 @donor_private
 @require_GET
 def thanks(request: HttpRequest, donation_id: UUID) -> HttpResponse:
-    donation = get_object_or_404(Donation.objects.select_related("project"), pk=donation_id)
+    donation = _donation_for_donor(donation_id)
     return render(
         request,
         "donations/thanks.html",
@@ -165,7 +173,7 @@ def project_totals_json(request: HttpRequest, slug: str) -> JsonResponse:
 @donor_private
 @require_GET
 def status_json(request: HttpRequest, donation_id: UUID) -> JsonResponse:
-    donation = get_object_or_404(Donation.objects.select_related("project"), pk=donation_id)
+    donation = _donation_for_donor(donation_id)
     status = donation_public_status(donation)
     return JsonResponse({"status": status.code, "label": status.label, "final": status.final})
 

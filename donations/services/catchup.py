@@ -7,6 +7,8 @@ import logging
 from uuid import UUID
 
 from django.conf import settings
+from django.core.cache import caches
+from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 
 from donations.models import Donation, WebhookEvent
@@ -31,12 +33,13 @@ def pending_recheck(*, limit: int = 200) -> dict[str, int]:
     for donation_id, session_id in stale:
         seen += 1
         with item_isolated("Recheck of pending gift", donation_id):
-            changed += _recheck_one(donation_id, session_id)
+            changed += session_recheck(donation_id, session_id, event_id="recheck")
     return {"checked": seen, "changed": changed}
 
 
-def _recheck_one(donation_id: UUID, session_id: str | None) -> int:
-    """Re-check one stale gift; 1 when it left pending."""
+def session_recheck(donation_id: UUID, session_id: str | None, *, event_id: str) -> int:
+    """Apply a pending gift's Checkout Session as the provider has it now, through the same
+    idempotent transition as its webhook; 1 when the gift left pending."""
     if not session_id:
         # The start was interrupted before Stripe had a session: no one can pay it.
         return int(
@@ -44,7 +47,7 @@ def _recheck_one(donation_id: UUID, session_id: str | None) -> int:
                 lifecycle.donation_fail(
                     donation_id=donation_id,
                     reason="no Checkout Session was created (the start was interrupted)",
-                    event_id="recheck",
+                    event_id=event_id,
                 )
             )
         )
@@ -53,7 +56,7 @@ def _recheck_one(donation_id: UUID, session_id: str | None) -> int:
     except ProviderError as exc:
         logger.warning("Recheck of %s failed: %s", donation_id, exc)
         return 0
-    lifecycle.donation_session_sync(donation_id=donation_id, session=session, event_id="recheck")
+    lifecycle.donation_session_sync(donation_id=donation_id, session=session, event_id=event_id)
     return int(
         Donation.objects.filter(pk=donation_id).exclude(status=Donation.Status.PENDING).exists()
     )
@@ -72,3 +75,32 @@ def failed_events_report() -> list[str]:
     if failed_here:
         logger.error("%s stored webhook events failed processing", failed_here)
     return missing
+
+
+# A donor's thank-you page asks the provider at most this often per gift (its status poll
+# runs every few seconds); the webhook, the sweep and the recheck remain the other paths.
+CONFIRM_EVERY_SECONDS = 10
+
+
+def donation_confirm_now(donation: Donation) -> bool:
+    """The donor is on the thank-you page of a pending gift: confirm it at once from its
+    Checkout Session (Stripe's advice for the success page) instead of waiting for the
+    webhook, which a broker outage can hold up for a minute or more. The transition is the
+    webhook's own, so whichever comes second changes nothing. True when the gift moved."""
+    if donation.status != Donation.Status.PENDING or not donation.checkout_session_id:
+        return False
+    try:
+        due = caches["counters"].add(f"confirm-now:{donation.pk}", 1, CONFIRM_EVERY_SECONDS)
+    except Exception:  # noqa: BLE001 - no shared cache: ask anyway, the donor is waiting
+        due = True
+    if not due:
+        return False
+    try:
+        return bool(
+            session_recheck(donation.pk, donation.checkout_session_id, event_id="thank-you page")
+        )
+    except (OperationalError, InterfaceError):
+        raise  # the database is down: the page says the gift is being confirmed (503)
+    except Exception:
+        logger.exception("Confirming %s from its Checkout Session failed", donation.pk)
+        return False
