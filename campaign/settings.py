@@ -193,6 +193,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "donations.tasks.receipts_catch_up",
         "schedule": timedelta(minutes=15),
     },
+    "test-provider-redeliver": {  # does nothing unless PAYMENT_PROVIDER is "test"
+        "task": "donations.tasks.test_provider_redeliver",
+        "schedule": timedelta(minutes=1),
+    },
     "report-failed-events": {
         "task": "donations.tasks.failed_events_report",
         "schedule": timedelta(hours=1),

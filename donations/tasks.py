@@ -8,7 +8,7 @@ from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.db import InterfaceError, OperationalError
 
-from donations.providers import ProviderError
+from donations.providers import ProviderError, is_test_provider, provider
 from donations.services import catchup, demo, events, payouts, receipts, reconcile
 from donations.services.isolation import item_isolated
 
@@ -129,3 +129,12 @@ def export_files_expire() -> int:
     from donations.services.export_jobs import export_files_expire as expire
 
     return expire()
+
+
+@shared_task(acks_late=True)
+def test_provider_redeliver() -> int:
+    """The local test provider's webhook retries (a no-op with Stripe, which retries itself)."""
+    if not is_test_provider():
+        return 0
+    redeliver = getattr(provider(), "events_redeliver", None)
+    return int(redeliver()) if redeliver else 0

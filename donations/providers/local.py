@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import secrets
 import sys
 import time
@@ -42,6 +43,14 @@ DEMO_USD_PER_UNIT = {
     "GBP": Decimal("1.27"),
     "JPY": Decimal("0.0067"),
 }
+
+
+logger = logging.getLogger(__name__)
+
+# Seconds before each new attempt at an event the endpoint refused (then hourly), and when
+# to give up: Stripe retries for up to three days with an exponential backoff.
+REDELIVERY_BACKOFF = (10, 30, 60, 300, 1800, 3600)
+REDELIVERY_GIVE_UP_SECONDS = 3 * 24 * 3600
 
 
 class UnknownObject(Exception):
@@ -123,7 +132,10 @@ class LocalTestProvider(StripeProvider):
 
     def _list(self, url: str, params: Json) -> Iterator[Json]:
         if url == "/v1/events":
-            return  # every event was delivered in-process, or the giver saw it fail
+            # Events the endpoint has not accepted yet, as Stripe lists them.
+            for row in self._undelivered():
+                yield {k: v for k, v in row.items() if k != "_delivery"}
+            return
         if url == "/v1/balance_transactions" and params.get("payout"):
             rows = TestProviderObject.objects.filter(
                 data__object="balance_transaction", data___payout=params["payout"]
@@ -453,7 +465,55 @@ class LocalTestProvider(StripeProvider):
             "type": event_type,
             "data": {"object": {k: v for k, v in obj.items() if not k.startswith("_")}},
         }
-        status = _post_webhook(json.dumps(event), host)
-        if status != 200:
-            raise RuntimeError(f"Webhook refused the test event: {status}")
+        row = _put({**event, "_delivery": {"pending": True, "attempts": 0, "host": host}})
+        status = self._attempt(row)
+        self.events_redeliver()
         return status
+
+    # --- redelivery, as Stripe does it ----------------------------------------------------
+    def _attempt(self, row: Json) -> int:
+        """POST one stored event; remember the outcome. Never raises for a refusal: like
+        Stripe, the provider keeps the event and tries again later, and the donor's
+        checkout goes on (its thank-you page confirms the gift from the session)."""
+        delivery = row["_delivery"]
+        body = json.dumps({k: v for k, v in row.items() if k != "_delivery"})
+        try:
+            status = _post_webhook(body, str(delivery.get("host") or webhook_host()))
+        except Exception as exc:  # noqa: BLE001 - anything the endpoint raised is a refusal
+            logger.warning("Test provider: posting %s raised %s", row["id"], exc)
+            status = 0
+        delivery["attempts"] = int(delivery.get("attempts") or 0) + 1
+        if 200 <= status < 300:
+            delivery.update(pending=False, delivered_at=time.time())
+        else:
+            delay = REDELIVERY_BACKOFF[min(delivery["attempts"], len(REDELIVERY_BACKOFF)) - 1]
+            delivery["next_at"] = time.time() + delay
+            if time.time() - row["created"] > REDELIVERY_GIVE_UP_SECONDS:
+                delivery["pending"] = False  # listed by events_failed_delivery, like Stripe's
+            logger.warning(
+                "Test provider: the webhook answered %s to %s (%s); trying again in %s s",
+                status or "an error",
+                row["id"],
+                row["type"],
+                delay,
+            )
+        _put(row)
+        return status
+
+    def _undelivered(self) -> Iterator[Json]:
+        rows = TestProviderObject.objects.filter(
+            data__object="event", data___delivery__delivered_at__isnull=True
+        ).order_by("data__created")
+        for row in rows:
+            yield dict(row.data)
+
+    def events_redeliver(self) -> int:
+        """Send again every stored event whose retry is due; the number now delivered.
+        Runs after each new delivery and every minute from beat (test_provider_redeliver)."""
+        delivered = 0
+        now = time.time()
+        for row in self._undelivered():
+            delivery = row["_delivery"]
+            if delivery.get("pending") and float(delivery.get("next_at") or 0) <= now:
+                delivered += 200 <= self._attempt(row) < 300
+        return delivered

@@ -305,3 +305,66 @@ def test_load_demo_funded_refuses_real_stripe(settings: Any, db: None) -> None:
     with pytest.raises(CommandError, match="test payment provider"):
         call_command("load_demo", "--funded", stdout=io.StringIO())
     assert Donation.objects.count() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_refused_test_webhook_is_queued_and_retried_not_shown_to_the_donor(
+    visitor: Client, project: Project, no_keys: None, django_capture_on_commit_callbacks: Any
+) -> None:
+    """The audit's case: the payment succeeded, the in-process webhook post got a 503 (the
+    database refused the inbox insert), and the donor saw a 500 on every retry. Now the test
+    provider keeps the events and sends them again, as Stripe does."""
+    import os
+    import time
+
+    import psycopg2
+    from django.db import connection
+
+    from donations import tasks
+
+    if connection.vendor != "postgresql":
+        if os.environ.get("CI"):
+            pytest.fail("needs PostgreSQL (make test sets DATABASE_URL)")
+        pytest.skip("needs PostgreSQL: the test holds a table lock")
+    donation, url = give(visitor, project)
+    s = connection.settings_dict
+    holder = psycopg2.connect(
+        dbname=s["NAME"], user=s["USER"], host=s["HOST"] or "127.0.0.1", port=s["PORT"] or 5432
+    )
+    try:
+        with holder.cursor() as cur:  # a transaction that keeps the inbox from taking rows
+            cur.execute("LOCK TABLE donations_webhookevent IN EXCLUSIVE MODE")
+        with connection.cursor() as cur:
+            cur.execute("SET lock_timeout = '300ms'")
+        response = press(visitor, url, "succeed", django_capture_on_commit_callbacks)
+        assert response["Location"] == f"http://testserver/donations/{donation.pk}/thanks/"
+        assert WebhookEvent.objects.count() == 0  # both posts were answered 503
+        queued = TestProviderObject.objects.filter(data__object="event")
+        assert queued.count() == 2
+        assert {row.data["_delivery"]["attempts"] for row in queued} == {1}
+        # The donor's thank-you page answers, and confirms the gift from the session.
+        thanks = visitor.get(response["Location"])
+        assert thanks.status_code == 200
+        assert "Thank you, Ana Quispe!" in thanks.content.decode()
+    finally:
+        holder.rollback()
+        holder.close()
+        with connection.cursor() as cur:
+            cur.execute("SET lock_timeout = 0")
+
+    assert tasks.test_provider_redeliver() == 0  # not due yet (10 s after the refusal)
+    for row in TestProviderObject.objects.filter(data__object="event"):
+        row.data["_delivery"]["next_at"] = time.time() - 1
+        row.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert tasks.test_provider_redeliver() == 2
+    events = WebhookEvent.objects.all()
+    assert {e.type for e in events} == {"checkout.session.completed", "charge.updated"}
+    assert {e.status for e in events} == {WebhookEvent.Status.PROCESSED}
+    donation.refresh_from_db()
+    assert donation.status == Donation.Status.SUCCEEDED
+    assert (
+        TransitionLog.objects.filter(donation=donation, applied=True, action="succeed").count() == 1
+    )
+    assert FundingTotals.objects.get(project=project).raised == Money(50, "USD")
+    assert tasks.test_provider_redeliver() == 0  # delivered: not sent again
