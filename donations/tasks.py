@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
-from django.db import InterfaceError, OperationalError
+from django.db import InterfaceError as DatabaseInterfaceError
+from django.db import OperationalError as DatabaseOperationalError
+from kombu.exceptions import OperationalError as BrokerOperationalError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from donations.providers import ProviderError, is_test_provider, provider
 from donations.services import catchup, demo, events, payouts, receipts, reconcile
@@ -14,20 +19,59 @@ from donations.services.isolation import item_isolated
 
 logger = logging.getLogger(__name__)
 
+# An outage is not the work's fault: a database that cannot be reached (or whose connection
+# was cut: the worker reconnects before the next try, campaign/celery.py) or a lost broker
+# connection. Every task retries on these with an exponential backoff (and jitter), so money
+# events and receipts are not dropped by a blip; their beat jobs (sweep, catch-up) remain
+# the net for an outage longer than the retries.
+OUTAGE: tuple[type[Exception], ...] = (
+    DatabaseOperationalError,
+    DatabaseInterfaceError,
+    BrokerOperationalError,
+    RedisConnectionError,
+    RedisTimeoutError,
+)
+# Email: the mail server (OSError covers SMTP errors and timeouts) or an outage.
+EMAIL_RETRY: dict[str, Any] = {
+    "acks_late": True,
+    "autoretry_for": (OSError, *OUTAGE),
+    "retry_backoff": 10,
+    "retry_backoff_max": 600,
+    "max_retries": 8,  # about an hour; then the receipts catch-up
+}
+# Year statements and exports: long runs that skip what they already did, so a retry after
+# an outage carries on.
+LONG_RUN: dict[str, Any] = {
+    "acks_late": True,
+    "soft_time_limit": 3600,
+    "time_limit": 3700,
+    "autoretry_for": OUTAGE,
+    "retry_backoff": 30,
+    "retry_backoff_max": 300,
+    "max_retries": 3,
+}
+PERIODIC: dict[str, Any] = {
+    "acks_late": True,
+    "autoretry_for": OUTAGE,
+    "retry_backoff": 5,
+    "retry_backoff_max": 60,
+    "max_retries": 3,  # the job runs again at its next beat anyway
+}
+
 
 @shared_task(
     bind=True,
     acks_late=True,
-    autoretry_for=(events.ProcessingDeferred,),
+    autoretry_for=(events.ProcessingDeferred, *OUTAGE),
     retry_backoff=2,
     retry_backoff_max=300,
-    max_retries=8,
+    max_retries=12,  # about 45 minutes; then the inbox sweep
 )
 def event_process(self, event_pk: int) -> str:  # type: ignore[no-untyped-def]
     return events.event_process(event_pk=event_pk)
 
 
-@shared_task(acks_late=True)
+@shared_task(**PERIODIC)
 def inbox_sweep() -> int:
     pending = events.inbox_sweep()
     for pk in pending:
@@ -37,29 +81,29 @@ def inbox_sweep() -> int:
             continue
         except SoftTimeLimitExceeded:
             raise  # out of time: stop cleanly; the next sweep carries on with the rest
-        except (OperationalError, InterfaceError):
+        except (DatabaseOperationalError, DatabaseInterfaceError):
             raise  # the database, not the event: the task's retry policy handles it
         except Exception:  # one bad event must not stop the sweep; it is marked and logged
             logger.exception("Sweep could not process webhook event %s", pk)
     return len(pending)
 
 
-@shared_task(acks_late=True)
+@shared_task(**PERIODIC)
 def pending_recheck() -> dict[str, int]:
     return catchup.pending_recheck()
 
 
-@shared_task(acks_late=True)
+@shared_task(**PERIODIC)
 def failed_events_report() -> list[str]:
     return catchup.failed_events_report()
 
 
-@shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=10, max_retries=5)
+@shared_task(**EMAIL_RETRY)
 def receipt_send(donation_id: str) -> bool:
     return receipts.receipt_send(donation_id=donation_id)
 
 
-@shared_task(acks_late=True)
+@shared_task(**PERIODIC)
 def receipts_catch_up() -> int:
     sent = 0
     for send, unsent in (
@@ -75,14 +119,14 @@ def receipts_catch_up() -> int:
     return sent
 
 
-@shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=10, max_retries=5)
+@shared_task(**EMAIL_RETRY)
 def tribute_notice_send(donation_id: str) -> bool:
     return receipts.tribute_notice_send(donation_id=donation_id)
 
 
 @shared_task(
     acks_late=True,
-    autoretry_for=(ProviderError,),
+    autoretry_for=(ProviderError, *OUTAGE),
     retry_backoff=10,
     retry_backoff_max=600,
     max_retries=8,
@@ -91,18 +135,18 @@ def payout_reconcile(payout_id: str) -> str:
     return str(payouts.payout_reconcile(payout_id=payout_id).lines_status)
 
 
-@shared_task(acks_late=True)
+@shared_task(**PERIODIC)
 def payouts_repair() -> list[str]:
     return payouts.payouts_repair()
 
 
-@shared_task(acks_late=True)
+@shared_task(**PERIODIC)
 def reconcile_nightly() -> int:
     """Beat's nightly reconcile_check; mails the site's ADMINS when anything disagrees."""
     return reconcile.reconcile_nightly()
 
 
-@shared_task(acks_late=True)
+@shared_task(**PERIODIC)
 def test_provider_payout() -> str | None:
     return demo.demo_payout()
 
@@ -110,28 +154,28 @@ def test_provider_payout() -> str | None:
 # --- the finance desk ----------------------------------------------------------------------
 
 
-@shared_task(acks_late=True, soft_time_limit=3600, time_limit=3700)
+@shared_task(**LONG_RUN)
 def statement_run(run_id: int) -> None:
     from donations.services.statements import statement_run_execute
 
     statement_run_execute(run_id=run_id)
 
 
-@shared_task(acks_late=True, soft_time_limit=3600, time_limit=3700)
+@shared_task(**LONG_RUN)
 def export_run(job_id: int) -> None:
     from donations.services.export_jobs import export_job_run
 
     export_job_run(job_id=job_id)
 
 
-@shared_task(acks_late=True)
+@shared_task(**PERIODIC)
 def export_files_expire() -> int:
     from donations.services.export_jobs import export_files_expire as expire
 
     return expire()
 
 
-@shared_task(acks_late=True)
+@shared_task(**PERIODIC)
 def test_provider_redeliver() -> int:
     """The local test provider's webhook retries (a no-op with Stripe, which retries itself)."""
     if not is_test_provider():

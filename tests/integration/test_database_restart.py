@@ -144,3 +144,75 @@ def test_worker_reconnects_after_postgres_restart(
     )
     assert worker.alive(), "the worker was not restarted"
     assert "connection already closed" not in worker.log.read_text(errors="replace")
+
+
+SEED_GIFT = """
+from decimal import Decimal
+from django.utils import timezone
+from djmoney.money import Money
+from projects.models import FundingTotals, Project
+from donations.models import Donation
+p = Project(title="Forest", slug="forest", status="published", summary="A forest.", place="V",
+            country="Peru", cost=Money(1000, "USD"), acres=Decimal(10))
+p.publish(); p.save()
+FundingTotals.objects.create(project=p, raised=Money(25, "USD"), matched=Money(0, "USD"))
+d = Donation.objects.create(project=p, amount=Money(25, "USD"), donor_name="Ana Outage",
+    donor_email="ana.outage@example.org", status="succeeded", counted=Decimal(25),
+    succeeded_at=timezone.now())
+print(d.pk)
+"""
+
+
+def test_tasks_retry_through_a_database_outage(
+    stack: Stack, throwaway_pg: ThrowawayPostgres
+) -> None:
+    """Before: event tasks retried only when the gift was not yet known, and receipts only
+    on OSError, so an outage dropped them to the sweep and the 15-minute catch-up."""
+    pg = throwaway_pg
+    env = stack.env(DATABASE_URL=pg.url(DBNAME), EMAIL_URL="consolemail://")
+    seeded = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-v", "0", "-c", SEED_GIFT],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert seeded.returncode == 0, seeded.stderr
+    donation_id = seeded.stdout.strip().splitlines()[-1]
+    worker = stack.worker(env, concurrency=1)
+    (event,) = _insert_events(pg, 1, age_seconds=0)
+
+    pg.stop()
+    _send("donations.tasks.event_process", event)
+    _send("donations.tasks.receipt_send", donation_id)
+    wait_for(
+        lambda: worker.log.read_text(errors="replace").count("Retry in") >= 2,
+        timeout=30,
+        what="both tasks to be retried while PostgreSQL is down",
+        diagnostics=stack.diagnostics,
+    )
+    pg.start()
+
+    def receipt_sent() -> bool:
+        conn = pg.connect(DBNAME)
+        try:
+            with conn.cursor() as cur:
+                cur.execute(
+                    "SELECT receipt_sent_at IS NOT NULL FROM donations_donation WHERE id = %s",
+                    [donation_id],
+                )
+                return bool(cur.fetchone()[0])
+        finally:
+            conn.close()
+
+    wait_for(
+        lambda: _statuses(pg, [event]) == {event: "ignored"} and receipt_sent(),
+        timeout=90,
+        what="the retried tasks to process the event and send the receipt",
+        diagnostics=stack.diagnostics,
+    )
+    log = worker.log.read_text(errors="replace")
+    assert "ana.outage@example.org" in log  # the console email backend printed the receipt
+    assert "OperationalError" in log
