@@ -193,10 +193,6 @@ CELERY_BEAT_SCHEDULE = {
         "task": "donations.tasks.receipts_catch_up",
         "schedule": timedelta(minutes=15),
     },
-    "test-provider-redeliver": {  # does nothing unless PAYMENT_PROVIDER is "test"
-        "task": "donations.tasks.test_provider_redeliver",
-        "schedule": timedelta(minutes=1),
-    },
     "report-failed-events": {
         "task": "donations.tasks.failed_events_report",
         "schedule": timedelta(hours=1),
@@ -380,6 +376,11 @@ if PAYMENT_PROVIDER == "test":
     CELERY_BEAT_SCHEDULE["test-provider-payout"] = {
         "task": "donations.tasks.test_provider_payout",
         "schedule": timedelta(minutes=env.int("TEST_PROVIDER_PAYOUT_MINUTES", default=10)),
+    }
+    # ...and its webhook retries: events the endpoint refused are sent again.
+    CELERY_BEAT_SCHEDULE["test-provider-redeliver"] = {
+        "task": "donations.tasks.test_provider_redeliver",
+        "schedule": timedelta(minutes=1),
     }
 
 # --- Production hardening -------------------------------------------------------------------

@@ -449,5 +449,9 @@ def test_beat_schedule_names_registered_tasks() -> None:
         "donations.tasks.payouts_repair",
         "donations.tasks.reconcile_nightly",
         "donations.tasks.export_files_expire",
-    } | ({"donations.tasks.test_provider_payout"} if settings.PAYMENT_PROVIDER == "test" else set())
+    } | (
+        {"donations.tasks.test_provider_payout", "donations.tasks.test_provider_redeliver"}
+        if settings.PAYMENT_PROVIDER == "test"
+        else set()
+    )
     assert scheduled <= set(app.tasks)
