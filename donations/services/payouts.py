@@ -24,6 +24,7 @@ from donations.models import Donation, LedgerEntry, Payout, PayoutLine
 from donations.providers import provider
 from donations.providers.facts import BalanceFact, PayoutFact
 from donations.services import enqueue
+from donations.services.isolation import item_isolated
 
 logger = logging.getLogger(__name__)
 
@@ -202,9 +203,10 @@ def payouts_repair(*, days: int = 3) -> list[str]:
     for fact in provider().payouts_since(since):
         if fact.id in done:
             continue
-        if _itemisable(fact) and fact.reconciliation_status == "completed":
-            payout_reconcile(payout_id=fact.id)
-        else:
-            payout_record(fact=fact, schedule=False)
-        repaired.append(fact.id)
+        with item_isolated("Repair of payout", fact.id):  # one bad payout: log, go on
+            if _itemisable(fact) and fact.reconciliation_status == "completed":
+                payout_reconcile(payout_id=fact.id)
+            else:
+                payout_record(fact=fact, schedule=False)
+            repaired.append(fact.id)
     return repaired

@@ -256,3 +256,19 @@ def test_finance_reads_the_ledger_payouts_and_lines_in_the_admin_without_editing
     assert payout["id"] in body and "Lines sum to the amount" in body
     assert admin_client.get("/admin/donations/ledgerentry/add/").status_code == 403
     assert admin_client.post(f"/admin/donations/ledgerentry/{entry.pk}/delete/").status_code == 403
+
+
+def test_payouts_repair_goes_on_past_a_payout_it_cannot_reconcile(
+    hooks: Webhooks, project: Project, fake_stripe: Any, caplog: Any
+) -> None:
+    _, first = _paid_gift(hooks, project, fake_stripe, "20")
+    _, second = _paid_gift(hooks, project, fake_stripe, "30")
+    older = fake_stripe.payout([first["balance_transaction"]])
+    newer = fake_stripe.payout([second["balance_transaction"]])
+    # Stripe refuses the first lines request the repair makes (newest payout first).
+    fake_stripe.fail_next("/v1/balance_transactions", 400)
+    repaired = tasks.payouts_repair()
+    assert repaired == [older["id"]]
+    assert f"Repair of payout {newer['id']} failed; going on with the rest" in caplog.text
+    assert Payout.objects.get(stripe_id=older["id"]).lines_status == L.RECONCILED
+    assert tasks.payouts_repair() == [newer["id"]]  # the next run picks it up
