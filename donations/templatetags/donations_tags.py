@@ -62,6 +62,7 @@ def donate_form(context: template.Context) -> dict[str, Any]:
         "options_open": any(form.has_error(f) for f in OPTION_FIELDS)
         or any(form[f].value() for f in ("anonymous", "hide_amount", "cover_fee", "tribute_type")),
         "cancelled": cancelled,
+        "match_offer": offer,  # for {% match_banner %}, shown in the form's panel
         "preview": project.status == project.Status.DRAFT,
         "ORGANISATION_NAME": settings.ORGANISATION_NAME,
         "ORGANISATION_REGISTRATION": settings.ORGANISATION_REGISTRATION,
