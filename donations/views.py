@@ -160,6 +160,7 @@ def project_totals_json(request: HttpRequest, slug: str) -> JsonResponse:
             "currency": funding.cost.currency.code,
             "donor_count": funding.donor_count,
             "percent": str(funding.percent),
+            "percent_label": funding.percent_label,
             "is_funded": funding.is_funded,
             "match_remaining": money(offer.remaining) if offer else None,
             "summary": summary,

@@ -19,6 +19,9 @@
     if (!data.match_remaining) {
       document.querySelectorAll("[data-live=match-banner]").forEach(function (el) { el.hidden = true; });
     }
+    document.querySelectorAll("[data-live=percent-label]").forEach(function (el) {
+      el.textContent = data.percent_label;
+    });
     if (key === last) return;
     var fresh = document.createElement("template");
     fresh.innerHTML = data.html; // our own server's fragment (the page's template)

@@ -121,6 +121,7 @@ def test_a_gift_in_one_browser_moves_the_thermometer_in_another_without_a_reload
     # 0.07% still shows on the bar: a visible minimum, donors' and matched parts.
     assert _box(watcher, ".bar-donors")["width"] >= 5
     assert _box(watcher, ".bar-matched")["width"] >= 5
+    expect(watcher.get_by_test_id("donate-bar")).to_contain_text("less than 0.1% funded")
     assert watcher.evaluate("() => window.notReloaded") is True
     shot(watcher, f"donor-thermometer-live-{size}")
     assert watcher.js_errors == [] and giver.js_errors == []
