@@ -17,9 +17,13 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks import bench_matching, bench_webhooks  # noqa: E402
+from benchmarks import bench_export, bench_matching, bench_webhooks  # noqa: E402
 
-BENCHMARKS = {"webhooks": bench_webhooks.run, "matching": bench_matching.run}
+BENCHMARKS = {
+    "webhooks": bench_webhooks.run,
+    "matching": bench_matching.run,
+    "export": bench_export.run,
+}
 AIMS = {
     "webhook ingestion vs trivial view": ("webhooks", "ingestion.webhook_vs_trivial", ">=", 0.40),
     "events processed per s (2 worker processes)": ("webhooks", "processing.per_s", ">=", 250),
@@ -31,6 +35,9 @@ AIMS = {
         300,
     ),
     "over-allocation in any run": ("matching", "any_over_allocation", "==", False),
+    "donations CSV export vs PostgreSQL COPY (rows/s)": ("export", "csv_vs_copy", ">=", 0.5),
+    "CSV export peak memory above idle (MB)": ("export", "csv_peak_above_idle_mb", "<=", 100),
+    "CSV export first byte (ms)": ("export", "csv_first_byte_ms", "<=", 100),
 }
 
 

@@ -45,7 +45,7 @@ from donations.models_finance import (
     StatementRun,
     StatementSent,
 )
-from donations.services import enqueue, export_specs, exports, refunds, statements
+from donations.services import dashboard, enqueue, export_specs, exports, refunds, statements
 from donations.services import offline as offline_service
 from donations.services.finance_log import action_record
 from donations.services.receipts import receipt_resend
@@ -574,6 +574,7 @@ class FinanceDeskAdmin(admin.ModelAdmin):
             path(
                 "statements/", wrap(self.statements_view), name="donations_financedesk_statements"
             ),
+            path("dashboard/", wrap(self.dashboard_view), name="donations_financedesk_dashboard"),
             path(
                 "statements/print/",
                 wrap(self.statement_print_view),
@@ -732,6 +733,39 @@ class FinanceDeskAdmin(admin.ModelAdmin):
             status=status,
         )
 
+    def dashboard_view(self, request: HttpRequest) -> HttpResponse:
+        require(request, P_DASHBOARD)
+        form = DashboardForm(request.GET or None)
+        start = end = None
+        project_id = None
+        if form.is_bound and form.is_valid():
+            f = exports.ExportFilters(
+                date_from=form.cleaned_data["date_from"], date_to=form.cleaned_data["date_to"]
+            )
+            start, end = exports.local_bounds(f)
+            project_id = form.cleaned_data["project"].pk if form.cleaned_data["project"] else None
+        elif not form.is_bound:
+            # The last twelve months by default (whole months).
+            today = timezone.localdate()
+            first = today.replace(day=1)
+            f = exports.ExportFilters(date_from=first.replace(year=first.year - 1), date_to=today)
+            start, end = exports.local_bounds(f)
+            form = DashboardForm(initial={"date_from": f.date_from, "date_to": f.date_to})
+        board = dashboard.dashboard_build(start=start, end=end, project_id=project_id)
+        status = 400 if form.is_bound and not form.is_valid() else 200
+        return TemplateResponse(
+            request,
+            "admin/donations/finance/dashboard.html",
+            self._context(
+                request,
+                "Finance dashboard",
+                board=board,
+                form=form,
+                columns=list(dashboard.COLUMNS),
+            ),
+            status=status,
+        )
+
     def statement_print_view(self, request: HttpRequest) -> HttpResponse:
         require(request, P_SEND)
         form = StatementPreviewForm(request.GET)
@@ -754,6 +788,22 @@ def _desk_user(request: HttpRequest) -> bool:
         and user.is_staff
         and any(user.has_perm(p) for p in (P_EXPORT, P_SEND, P_REFUND, P_DASHBOARD))
     )
+
+
+class DashboardForm(forms.Form):
+    date_from = forms.DateField(
+        required=False, label="From", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        required=False, label="To", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    project = forms.ModelChoiceField(queryset=Project.objects.order_by("title"), required=False)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
+            self.add_error("date_to", "The end is before the start.")
+        return data
 
 
 class StatementRunForm(forms.Form):

@@ -235,6 +235,12 @@ def donation_columns() -> list[Column]:
         Column("project_currency", "project__cost_currency"),
         Column("match_amount", Coalesce(Subquery(match_sum), Value(Decimal(0))), money=True),
         Column("match_pool", Subquery(first_pool)),
+        # What the gift moves the thermometer by: counted (donors' money) plus its match.
+        Column(
+            "to_thermometer",
+            F("counted") + Coalesce(Subquery(match_sum), Value(Decimal(0))),
+            money=True,
+        ),
         Column("disputed", "dispute_status"),
         Column("status", "status"),
         Column("frequency", "frequency"),
@@ -309,9 +315,8 @@ class ExportSpec:
         return self.row_source()
 
 
-def _values_rows(
-    qs: QuerySet[Any], columns: list[Column], order: list[str]
-) -> Callable[[], Iterator[tuple[Any, ...]]]:
+def values_query(qs: QuerySet[Any], columns: list[Column], order: list[str]) -> QuerySet[Any]:
+    """The export's one SELECT: every column computed by the database, in file order."""
     names = [f"c{i}" for i in range(len(columns))]
     annotated = qs.annotate(
         **{
@@ -319,11 +324,17 @@ def _values_rows(
             for n, c in zip(names, columns, strict=True)
         }
     ).order_by(*order)
+    return annotated.values_list(*names)
 
+
+def _values_rows(
+    qs: QuerySet[Any], columns: list[Column], order: list[str]
+) -> Callable[[], Iterator[tuple[Any, ...]]]:
+    values = values_query(qs, columns, order)
     computed = [i for i, c in enumerate(columns) if c.money]
 
     def rows() -> Iterator[tuple[Any, ...]]:
-        raw = annotated.values_list(*names).iterator(chunk_size=CHUNK)
+        raw = values.iterator(chunk_size=CHUNK)
         if connection.vendor != "sqlite" or not computed:
             return raw  # type: ignore[return-value]
         return (_cents(row, computed) for row in raw)

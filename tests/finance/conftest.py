@@ -3,18 +3,22 @@ inbox, tasks and lifecycle as Stripe), and logins for each role."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
 import pytest
 from django.contrib.auth.models import Group, User
 from django.test import Client
+from django.utils import timezone
 from djmoney.money import Money
 
-from donations.models import Donation
+from donations.models import Donation, MatchingPool, Payout
 from donations.providers import provider
 from donations.services.giving import GiftRequest, donation_start
+from donations.services.refunds import refund_request
 from projects.models import Project
 from tests.conftest import WEBHOOK_SECRET
 
@@ -86,3 +90,33 @@ def pay(django_capture_on_commit_callbacks: Any) -> Callable[..., Donation]:
         return donation
 
     return pay
+
+
+@pytest.fixture
+def books(project: Project, pay: Any, django_capture_on_commit_callbacks: Any) -> dict[str, Any]:
+    """A USD project with a 2X pool: a USD gift (matched), a EUR gift (settled at the test
+    provider's rate, matched), a partial refund, then a payout of everything."""
+    now = timezone.now()
+    pool = MatchingPool.objects.create(
+        sponsor_name="Sponsor",
+        cap=Money(60, "USD"),
+        ratio=Decimal(1),
+        starts_at=now - timedelta(days=1),
+        ends_at=now + timedelta(days=1),
+    )
+    pool.projects.add(project)
+    usd = pay(project, "50", email="ana@example.org")
+    eur = pay(project, "40", currency="EUR", email="bo@example.org", name="Bo")
+    user = User.objects.create_user("refunder", is_staff=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        refund_request(
+            donation_id=usd.pk,
+            amount=Decimal("10"),
+            reason="other",
+            actor=user,
+            idempotency_key=uuid.uuid4(),
+        )
+    with django_capture_on_commit_callbacks(execute=True):
+        payout = provider().payout_available(host="testserver")  # type: ignore[attr-defined]
+    assert payout is not None
+    return {"usd": usd, "eur": eur, "payout": Payout.objects.get(stripe_id=payout["id"])}
