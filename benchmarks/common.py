@@ -19,7 +19,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-BENCH_DB = "campaign_bench"
+# One database per checkout if needed (BENCH_DB): benchmarks truncate what they seed.
+BENCH_DB = os.environ.get("BENCH_DB", "campaign_bench")
 WEBHOOK_SECRET = "whsec_benchmark_secret"
 
 

@@ -4,10 +4,12 @@ every view checks its own permission, whatever links the pages show."""
 
 from __future__ import annotations
 
+import io
 import os
 import pickle  # noqa: S403 - our own query, written and read by the server only
 import tempfile
 import uuid
+import zipfile
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -45,7 +47,15 @@ from donations.models_finance import (
     StatementRun,
     StatementSent,
 )
-from donations.services import dashboard, enqueue, export_specs, exports, refunds, statements
+from donations.services import (
+    dashboard,
+    enqueue,
+    export_specs,
+    exports,
+    plans,
+    refunds,
+    statements,
+)
 from donations.services import offline as offline_service
 from donations.services.finance_log import action_record
 from donations.services.receipts import receipt_resend
@@ -220,6 +230,12 @@ class RefundForm(forms.Form):
     note = forms.CharField(max_length=300, required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
 
+class CancelForm(forms.Form):
+    reason = forms.CharField(
+        max_length=300, required=False, help_text="e.g. the donor asked by phone"
+    )
+
+
 class ResendForm(forms.Form):
     to = forms.EmailField(
         required=False, help_text="Leave empty to send it to the donor's email on the gift."
@@ -296,6 +312,11 @@ class FinanceDonationAdmin(DonationAdmin):
         return [
             path("<uuid:pk>/refund/", wrap(self.refund_view), name="donations_donation_refund"),
             path(
+                "<uuid:pk>/cancel-monthly/",
+                wrap(self.cancel_monthly_view),
+                name="donations_donation_cancel_monthly",
+            ),
+            path(
                 "<uuid:pk>/resend-receipt/",
                 wrap(self.resend_view),
                 name="donations_donation_resend",
@@ -309,6 +330,15 @@ class FinanceDonationAdmin(DonationAdmin):
         extra = dict(extra_context or {})
         extra["can_refund"] = request.user.has_perm(P_REFUND)
         extra["can_resend"] = request.user.has_perm(P_SEND)
+        d = Donation.objects.filter(pk=object_id).first()
+        extra["can_cancel_monthly"] = bool(
+            request.user.has_perm(P_REFUND)
+            and d is not None
+            and d.frequency == Donation.Frequency.MONTHLY
+            and d.parent_id is None
+            and d.subscription_id
+            and d.subscription_status not in plans.ENDED
+        )
         return super().change_view(request, object_id, form_url, extra)
 
     # --- refunds ------------------------------------------------------------------------
@@ -362,6 +392,37 @@ class FinanceDonationAdmin(DonationAdmin):
         }
         return TemplateResponse(
             request, "admin/donations/finance/refund.html", context, status=status
+        )
+
+    # --- monthly gifts --------------------------------------------------------------------
+    def cancel_monthly_view(self, request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
+        require(request, P_REFUND)
+        d = get_object_or_404(Donation.objects.select_related("project"), pk=pk)
+        status = 200
+        form = CancelForm(request.POST) if request.method == "POST" else CancelForm()
+        if request.method == "POST":
+            if form.is_valid():
+                try:
+                    plan_status = plans.monthly_cancel(
+                        donation_id=d.pk, actor=request.user, reason=form.cleaned_data["reason"]
+                    )
+                except plans.PlanRefused as exc:
+                    form.add_error(None, str(exc))
+                else:
+                    messages.success(request, f"Monthly gift cancelled (Stripe: {plan_status}).")
+                    return HttpResponseRedirect(
+                        reverse("admin:donations_donation_change", args=[d.pk])
+                    )
+            status = 400
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Cancel the monthly gift {d.pk}",
+            "donation": d,
+            "form": form,
+            "opts": self.opts,
+        }
+        return TemplateResponse(
+            request, "admin/donations/finance/cancel_monthly.html", context, status=status
         )
 
     # --- receipts -----------------------------------------------------------------------
@@ -449,15 +510,65 @@ class FinanceMatchingPoolAdmin(MatchingPoolAdmin):
 # --- exports ----------------------------------------------------------------------------
 
 
+def journal_respond(
+    request: HttpRequest, fmt: str, filters: exports.ExportFilters, system: str
+) -> HttpResponseBase:
+    """The journal (a few lines per payout): one file, or a ZIP of Xero's 300-line files."""
+    try:
+        first = export_specs.export_spec("journal", filters, system=system)
+        specs = [first] + [
+            export_specs.export_spec("journal", filters, system=system, part=n)
+            for n in range(1, first.parts)
+        ]
+        files = []
+        for spec in specs:
+            out = io.BytesIO()
+            if fmt == "xlsx":
+                exports.write_xlsx(spec, out)
+            else:
+                exports.write_csv(spec, out)
+            files.append((exports.file_name(spec, fmt, filters), out.getvalue()))
+    except exports.ExportError as exc:
+        messages.error(request, str(exc))
+        return HttpResponseRedirect(reverse("admin:donations_financedesk_exports"))
+    lines = sum(spec.count() for spec in specs)
+    action_record(
+        FinanceAction.Kind.EXPORT,
+        request.user,
+        f"Exported the {system} journal: {lines} line(s) in {len(files)} file(s)",
+        target="export:journal",
+        detail={"format": fmt, "system": system, "filters": filters.as_dict(), "rows": lines},
+    )
+    if len(files) == 1:
+        name, body = files[0]
+        kind = "text/csv; charset=utf-8" if fmt == "csv" else XLSX_TYPE
+        response = HttpResponse(body, content_type=kind)
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, body in files:
+            z.writestr(name, body)
+    response = HttpResponse(archive.getvalue(), content_type="application/zip")
+    response["Content-Disposition"] = 'attachment; filename="xero-journal.zip"'
+    return response
+
+
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
 def export_respond(
     request: HttpRequest,
     kind: str,
     fmt: str,
     filters: exports.ExportFilters,
     queryset: QuerySet[Any] | None = None,
+    system: str = "xero",
 ) -> HttpResponseBase:
     """Stream a small export now; queue a large one and show its progress."""
     require(request, P_EXPORT)
+    if kind == "journal":
+        return journal_respond(request, fmt, filters, system)
     try:
         spec = export_specs.export_spec(kind, filters, queryset=queryset)
         count = spec.count()
@@ -535,6 +646,12 @@ class ExportForm(forms.Form):
     payout = forms.CharField(required=False, help_text="Stripe payout id, po_…")
     currency = forms.CharField(required=False, max_length=3)
     ledger_kind = forms.CharField(required=False, label="Ledger kinds", help_text="comma-separated")
+    journal = forms.ChoiceField(
+        choices=[("xero", "Xero manual journal"), ("quickbooks", "QuickBooks bank file")],
+        initial="xero",
+        required=False,
+        help_text="for the accounting journal",
+    )
 
 
 @admin.register(FinanceDesk)
@@ -621,7 +738,13 @@ class FinanceDeskAdmin(admin.ModelAdmin):
                     form.add_error(None, str(exc))
                     status = 400
                 else:
-                    return export_respond(request, data["kind"], data["format"], filters)
+                    return export_respond(
+                        request,
+                        data["kind"],
+                        data["format"],
+                        filters,
+                        system=data["journal"] or "xero",
+                    )
             else:
                 status = 400
         else:
@@ -957,7 +1080,7 @@ class OfflineGiftAdmin(OfflinePermission, admin.ModelAdmin):
         require(request, P_OFFLINE)
         offline = get_object_or_404(OfflineGift.objects.select_related("donation"), pk=pk)
         status = 200
-        form = VoidForm(request.POST or None)
+        form = VoidForm(request.POST) if request.method == "POST" else VoidForm()
         if request.method == "POST":
             if form.is_valid():
                 try:

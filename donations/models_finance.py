@@ -239,6 +239,8 @@ class StatementSent(models.Model):
 
     class Meta:
         ordering = ["-sent_at"]
+        verbose_name = "statement sent"
+        verbose_name_plural = "statements sent"
         constraints = [
             models.UniqueConstraint(fields=["donor_email", "year"], name="statement_once"),
         ]
@@ -252,6 +254,8 @@ class FinanceDesk(models.Model):
 
     class Meta:
         managed = False
+        verbose_name = "finance desk"
+        verbose_name_plural = "finance desk"
         default_permissions = ()
         permissions = [
             ("view_donor_contact", "See donors' contact details"),

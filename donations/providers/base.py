@@ -85,6 +85,12 @@ class PaymentProvider(ABC):
     ) -> RefundFact: ...
 
     @abstractmethod
+    def subscription_cancel(
+        self, *, subscription_id: str, idempotency_key: str
+    ) -> SubscriptionFact:
+        """End a monthly plan now (no further instalments); its deletion event follows."""
+
+    @abstractmethod
     def events_failed_delivery(self) -> Iterator[EventRef]:
         """Events the provider could not deliver to any endpoint, every page."""
 

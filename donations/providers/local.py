@@ -29,7 +29,9 @@ from djmoney.money import Money
 
 from donations.models import TestProviderObject
 from donations.money import from_minor, quantum, to_minor
+from donations.providers import stripe_payloads
 from donations.providers.base import ProviderError
+from donations.providers.facts import SubscriptionFact
 from donations.providers.stripe import API_VERSION, StripeProvider, webhook_sign
 from donations.providers.stripe_objects import expanded, list_page, refund_movements
 
@@ -453,6 +455,22 @@ class LocalTestProvider(StripeProvider):
             invoice=invoice_id,
         )
         return [("checkout.session.completed", session), ("invoice.paid", invoice)]
+
+    def subscription_cancel(
+        self, *, subscription_id: str, idempotency_key: str
+    ) -> SubscriptionFact:
+        """Cancel at once, as Stripe's DELETE does, and deliver customer.subscription.deleted
+        (a plan already cancelled is returned as it is, with no second event)."""
+        sub = _lookup(subscription_id)
+        if sub is None or sub.get("object") != "subscription":
+            raise ProviderError(f"No such subscription: {subscription_id!r}", retryable=False)
+        if sub["status"] != "canceled":
+            sub.update(status="canceled", canceled_at=int(time.time()))
+            _put(sub)
+            self.event_deliver(
+                event_type="customer.subscription.deleted", obj=sub, host=webhook_host()
+            )
+        return stripe_payloads.subscription_fact(sub)
 
     def event_deliver(self, *, event_type: str, obj: Json, host: str) -> int:
         """Sign a Stripe-shaped event and post it to our own webhook endpoint."""

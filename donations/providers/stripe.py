@@ -322,6 +322,12 @@ class StripeProvider(PaymentProvider):
         }
         return p.refund_fact(self._create("refund", params, idempotency_key))
 
+    def subscription_cancel(
+        self, *, subscription_id: str, idempotency_key: str
+    ) -> SubscriptionFact:
+        url = f"{RESOURCE_PATHS['subscription']}/{quote(subscription_id, safe='')}"
+        return p.subscription_fact(self._request("delete", url, {}, idempotency_key))
+
     def events_failed_delivery(self) -> Iterator[EventRef]:
         for event in self._list(RESOURCE_PATHS["event"], {"delivery_success": "false"}):
             yield p.event_ref(event)

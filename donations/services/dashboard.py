@@ -24,6 +24,7 @@ from donations.models import LedgerEntry, Payout, PayoutLine
 from projects.models import Project
 
 K = LedgerEntry.Kind
+CENT = Decimal("0.01")
 COLUMNS: dict[str, tuple[str, tuple[str, ...]]] = {
     # name: (ledger field, kinds)
     "gross": ("settled", (K.GIFT,)),
@@ -83,7 +84,8 @@ def dashboard_build(
     for found in grouped:
         row: dict[str, Any] = dict(found)
         month = row["month"]
-        figures = {name: Decimal(row[name] or 0) for name in COLUMNS}
+        # Stored with 2 places; SQLite's sums come back as floats, so round them back.
+        figures = {name: _cents(row[name]) for name in COLUMNS}
         for name, value in figures.items():
             totals[name] += value
         board.rows.append(
@@ -100,12 +102,18 @@ def dashboard_build(
         .annotate(count=Count("id"), total=Sum("amount"))
         .order_by("status", "amount_currency")
     ]
+    for p in board.payouts:
+        p["total"] = _cents(p["total"])
     board.unlinked_lines = PayoutLine.objects.filter(donation__isnull=True).count()
     board.flagged_payouts = list(
         Payout.objects.filter(lines_status=Payout.Lines.MISMATCH).order_by("-created")[:20]
     )
     board.chart = chart(board.rows)
     return board
+
+
+def _cents(value: Any) -> Decimal:
+    return Decimal(str(value or 0)).quantize(CENT)
 
 
 def chart(rows: list[MonthRow], *, width: int = 720, height: int = 220) -> dict[str, Any]:

@@ -6,8 +6,9 @@ with the same key. Two officers refunding the same gift at once are serialised b
 donation's row lock, and each request is capped at what remains refundable counting the
 other requests still on their way, so together they can never refund more than was
 charged. The refund shows as pending until Stripe's event (``charge.refunded``) has moved
-the gift's refunded figure; the lifecycle and the matching ledger handle the money as for a
-refund made in Stripe's dashboard (the match is reversed in proportion).
+the gift's ledger (its refund row, by refund id); the lifecycle and the matching ledger
+handle the money as for a refund made in Stripe's dashboard (the match is reversed in
+proportion).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from djmoney.money import Money
 
-from donations.models import Donation
+from donations.models import Donation, LedgerEntry
 from donations.models_finance import FinanceAction, RefundRequest
 from donations.money import currency_exponent
 from donations.providers import ProviderError, provider
@@ -37,39 +38,39 @@ class RefundRefused(Exception):
     """The request cannot be made; the message says why (shown to finance as it is)."""
 
 
-def refund_requested_total(d: Donation) -> Decimal:
-    """What our own refund requests asked for (not those the provider refused)."""
-    total = Decimal(0)
-    for amount in d.refund_requests.filter(state__in=LIVE_STATES).values_list("amount", flat=True):
-        total += amount
-    return total
+def _in_ledger(refund_ids: list[str]) -> set[str]:
+    """Refund ids whose Stripe event has been applied (the ledger has their row)."""
+    if not refund_ids:
+        return set()
+    return set(
+        LedgerEntry.objects.filter(
+            kind=LedgerEntry.Kind.REFUND, reference__in=refund_ids
+        ).values_list("reference", flat=True)
+    )
+
+
+def refund_pending_total(d: Donation) -> Decimal:
+    """What our requests asked for that Stripe's events have not yet applied."""
+    live = list(
+        d.refund_requests.filter(state__in=LIVE_STATES).values_list("amount", "provider_refund_id")
+    )
+    applied = _in_ledger([rid for _, rid in live if rid])
+    return sum((amount for amount, rid in live if not rid or rid not in applied), Decimal(0))
 
 
 def refundable(d: Donation) -> Money:
-    """What can still be refunded: the charge less the larger of what Stripe has refunded
-    and what our requests have asked for (those not yet confirmed count as spent)."""
+    """What can still be refunded: the charge, less what the ledger says was refunded (from
+    the admin, Stripe's dashboard or anywhere), less our requests still pending."""
     if d.charged is None:
         return Money(0, d.amount.currency)
-    spent = max(Decimal(d.refunded.amount), refund_requested_total(d))
-    return Money(max(Decimal(d.charged.amount) - spent, Decimal(0)), d.charged.currency)
+    left = Decimal(d.charged.amount) - Decimal(d.refunded.amount) - refund_pending_total(d)
+    return Money(max(left, Decimal(0)), d.charged.currency)
 
 
 def refund_confirmed(request: RefundRequest) -> bool:
-    """Stripe's event has been applied: the gift's refunded figure covers this request and
-    every earlier one of ours."""
-    if request.state != RefundRequest.State.SENT:
-        return False
-    earlier = Decimal(0)
-    for pk, amount in (
-        RefundRequest.objects.filter(donation_id=request.donation_id, state__in=LIVE_STATES)
-        .order_by("created_at", "id")
-        .values_list("pk", "amount")
-    ):
-        earlier += amount
-        if pk == request.pk:
-            break
-    refunded = Donation.objects.filter(pk=request.donation_id).values_list("refunded", flat=True)
-    return bool(refunded) and Decimal(refunded[0]) >= earlier
+    """Stripe's event for this refund has been applied: the ledger has its row."""
+    rid = request.provider_refund_id
+    return bool(request.state == RefundRequest.State.SENT and rid and _in_ledger([rid]))
 
 
 def parse_amount(raw: str, currency: str) -> Decimal:

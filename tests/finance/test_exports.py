@@ -17,6 +17,7 @@ from django.core.management import CommandError, call_command
 from django.db.models import Sum
 from django.test import Client
 from django.utils import timezone
+from djmoney.money import Money
 from openpyxl import load_workbook
 
 from donations.models import Donation, LedgerEntry, Payout, PayoutLine
@@ -298,3 +299,30 @@ def test_exports_read_gifts_by_index(books: dict[str, Any]) -> None:
         cursor.execute("SET enable_seqscan = on")
     assert "donation_succeeded_at" in plan, plan
     assert Donation.objects.count() == 2
+
+
+def test_the_journal_from_the_exports_page(
+    books: dict[str, Any], finance_client: Client, monkeypatch: Any
+) -> None:
+    import zipfile
+
+    from donations.services import ledger_export
+
+    url = "/admin/donations/financedesk/exports/"
+    response = finance_client.post(url, {"kind": "journal", "format": "csv", "journal": "xero"})
+    assert response.status_code == 200
+    lines = _csv(response.content)
+    assert sum(Decimal(r["Amount"]) for r in lines) == 0
+    qb = finance_client.post(url, {"kind": "journal", "format": "csv", "journal": "quickbooks"})
+    assert [r["Amount"] for r in _csv(qb.content)] == [str(books["payout"].amount.amount)]
+    # More than one Xero file: a ZIP of them.
+    monkeypatch.setattr(ledger_export, "XERO_MAX_LINES", len(lines))
+    Payout.objects.create(
+        stripe_id="po_empty",
+        amount=Money(0, "USD"),
+        status="paid",
+        arrival_date=books["payout"].arrival_date,
+    )
+    zipped = finance_client.post(url, {"kind": "journal", "format": "csv", "journal": "xero"})
+    assert zipped["Content-Type"] == "application/zip"
+    assert len(zipfile.ZipFile(io.BytesIO(zipped.content)).namelist()) == 2

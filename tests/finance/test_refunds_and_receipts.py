@@ -204,3 +204,71 @@ def test_receipt_resend_to_a_corrected_email_and_after_a_refund(
     assert message.subject.startswith("Corrected receipt")
     assert "This is a corrected receipt" in message.body
     assert "$30" in message.body  # charged 50, refunded 20
+
+
+def test_finance_cancels_a_monthly_gift_through_the_provider(
+    finance_client: Client,
+    editor_client: Client,
+    project: Project,
+    pay: Any,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    plan = pay(project, "25", frequency="monthly")
+    assert plan.subscription_id and plan.subscription_status in {"", "active"}
+    page = finance_client.get(f"/admin/donations/donation/{plan.pk}/change/").content.decode()
+    url = f"/admin/donations/donation/{plan.pk}/cancel-monthly/"
+    assert url in page
+    assert editor_client.post(url, {"reason": "x"}).status_code == 403
+    with django_capture_on_commit_callbacks(execute=True):
+        response = finance_client.post(url, {"reason": "the donor asked by phone"})
+    assert response.status_code == 302, response.content.decode()[:2000]
+    plan.refresh_from_db()
+    # Stripe's customer.subscription.deleted came back through the webhook and was recorded.
+    assert plan.subscription_status == "canceled"
+    assert plan.status == Donation.Status.SUCCEEDED  # the gift already made is kept
+    action = FinanceAction.objects.get(kind=FinanceAction.Kind.CANCEL_MONTHLY)
+    assert action.detail["reason"] == "the donor asked by phone"
+    again = finance_client.post(url, {"reason": ""})
+    assert again.status_code == 400 and "already cancelled" in again.content.decode()
+    one_time = pay(project, "5", email="bo@example.org")
+    refused = finance_client.post(f"/admin/donations/donation/{one_time.pk}/cancel-monthly/", {})
+    assert refused.status_code == 400 and "not a monthly gift" in refused.content.decode()
+
+
+def test_a_refund_is_pending_until_stripes_event_is_processed(
+    finance_client: Client, project: Project, pay: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    from donations.models import WebhookEvent
+    from donations.services import events
+
+    d = pay(project, "50")
+    # The provider accepts the refund and delivers charge.refunded; the event is stored in
+    # the inbox but its processing (queued after commit) has not run yet.
+    with django_capture_on_commit_callbacks(execute=False):
+        response = finance_client.post(
+            f"/admin/donations/donation/{d.pk}/refund/",
+            {**_form(finance_client, d), "amount": "30"},
+        )
+    assert response.status_code == 302
+    rr = RefundRequest.objects.get()
+    d.refresh_from_db()
+    assert rr.state == RefundRequest.State.SENT and d.refunded.amount == 0
+    assert not refunds.refund_confirmed(rr)
+    # Pending money is not refundable twice: 50 charged, 30 on its way.
+    assert refunds.refundable(d).amount == Decimal("20.00")
+    listing = finance_client.get("/admin/donations/refundrequest/").content.decode()
+    assert "icon-no.svg" in listing  # "Confirmed by Stripe's event": no
+    refused = finance_client.post(
+        f"/admin/donations/donation/{d.pk}/refund/", {**_form(finance_client, d), "amount": "25"}
+    )
+    assert refused.status_code == 400 and "At most 20.00 USD remains" in refused.content.decode()
+    pending = WebhookEvent.objects.filter(
+        status=WebhookEvent.Status.RECEIVED, type="charge.refunded"
+    )
+    assert pending.count() == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        events.event_process(event_pk=pending.get().pk)
+    d.refresh_from_db()
+    assert d.refunded.amount == Decimal("30.00")
+    assert refunds.refund_confirmed(rr)
+    assert refunds.refundable(d).amount == Decimal("20.00")
