@@ -35,8 +35,8 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
-from donations.admin import DonationAdmin, MatchingPoolAdmin
-from donations.models import Donation, MatchingPool
+from donations.admin import DonationAdmin, MatchingPoolAdmin, PayoutAdmin
+from donations.models import Donation, MatchingPool, Payout
 from donations.models_finance import (
     ExportJob,
     FinanceAction,
@@ -178,13 +178,17 @@ def history_table(obj: Any, fields: list[str]) -> str:
 
 
 def _context_label(row: Any) -> str:
+    """Who made the change: a signed-in user and the page, or the system (Stripe's webhook,
+    a task or a command; the webhook's path is named when it came through it)."""
     context = getattr(row, "pgh_context", None)
     if context is None:
-        return "system (webhook, task or command)"
+        return "system (task or command)"
     metadata = context.metadata or {}
-    user = metadata.get("user")
+    user, url = metadata.get("user"), metadata.get("url", "")
     name = User.objects.filter(pk=user).values_list("username", flat=True).first() if user else None
-    return f"{name or 'anonymous'} via {metadata.get('url', '')}"
+    if name is None:
+        return f"system via {url}" if url else "system (task or command)"
+    return f"{name} via {url}"
 
 
 DONATION_HISTORY_SHOWN = [
@@ -197,6 +201,7 @@ DONATION_HISTORY_SHOWN = [
     "counted",
     "needs_review",
 ]
+PAYOUT_HISTORY_SHOWN = ["status", "amount", "arrival_date", "lines_status", "difference"]
 POOL_HISTORY_SHOWN = ["cap", "ratio", "starts_at", "ends_at", "active", "allocated"]
 
 
@@ -505,6 +510,22 @@ class FinanceMatchingPoolAdmin(MatchingPoolAdmin):
                 "active": obj.active,
             },
         )
+
+
+admin.site.unregister(Payout)
+
+
+@admin.register(Payout)
+class FinancePayoutAdmin(PayoutAdmin):
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None and request.user.has_perm("donations.view_payouthistory"):
+            fields.append("payout_history")
+        return fields
+
+    @admin.display(description="History")
+    def payout_history(self, obj: Payout) -> str:
+        return history_table(obj, PAYOUT_HISTORY_SHOWN)
 
 
 # --- exports ----------------------------------------------------------------------------

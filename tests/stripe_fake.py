@@ -95,6 +95,9 @@ class FakeStripe:
             def do_POST(self) -> None:
                 fake._handle(self, "POST")
 
+            def do_DELETE(self) -> None:
+                fake._handle(self, "DELETE")
+
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -192,6 +195,18 @@ class FakeStripe:
             return
         if method == "POST" and path == "/v1/checkout/sessions":
             self._send(h, 200, self._session_create(params, h.headers.get("Idempotency-Key")))
+            return
+        if method == "DELETE" and path.startswith("/v1/subscriptions/"):
+            # Cancel a subscription now, as Stripe's DELETE does (no body, no parameters).
+            with self.lock:
+                sub = self.objects.get(path.rsplit("/", 1)[1])
+                if sub is not None and sub.get("status") != "canceled":
+                    sub.update(status="canceled", canceled_at=int(time.time()))
+                    self.rendered.clear()
+            if sub is None:
+                self._send(h, 404, _invalid("No such subscription", "resource_missing"))
+            else:
+                self._send(h, 200, sub)
             return
         if method == "POST" and path == "/v1/refunds":
             status, answer = self._refund_create(params, h.headers.get("Idempotency-Key"))

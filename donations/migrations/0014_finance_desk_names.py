@@ -2,6 +2,26 @@
 
 from django.db import migrations
 
+# Finance reads the ledger, the payouts and their lines (the desk's dashboard links to them).
+LEDGER_PERMISSIONS = ["view_ledgerentry", "view_payout", "view_payoutline", "change_payout"]
+
+
+def grant(apps, schema_editor):
+    from django.contrib.auth.management import create_permissions
+
+    for app_config in apps.get_app_configs():
+        app_config.models_module = True
+        create_permissions(app_config, apps=apps, verbosity=0)
+        app_config.models_module = None
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    group, _ = Group.objects.get_or_create(name="Finance")
+    group.permissions.add(
+        *Permission.objects.filter(
+            content_type__app_label="donations", codename__in=LEDGER_PERMISSIONS
+        )
+    )
+
 
 class Migration(migrations.Migration):
 
@@ -18,4 +38,5 @@ class Migration(migrations.Migration):
             name='statementsent',
             options={'ordering': ['-sent_at'], 'verbose_name': 'statement sent', 'verbose_name_plural': 'statements sent'},
         ),
+        migrations.RunPython(grant, migrations.RunPython.noop),
     ]

@@ -22,7 +22,7 @@ from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import (
     Case,
     CharField,
@@ -334,10 +334,14 @@ def _values_rows(
     computed = [i for i, c in enumerate(columns) if c.money]
 
     def rows() -> Iterator[tuple[Any, ...]]:
-        raw = values.iterator(chunk_size=CHUNK)
-        if connection.vendor != "sqlite" or not computed:
-            return raw  # type: ignore[return-value]
-        return (_cents(row, computed) for row in raw)
+        # Inside a transaction the server-side cursor is declared WITHOUT HOLD and streams;
+        # in autocommit Django declares it WITH HOLD, which makes PostgreSQL compute and
+        # store the whole result before the first row (52 s for a million gifts).
+        with transaction.atomic():
+            raw = values.iterator(chunk_size=CHUNK)
+            if connection.vendor == "sqlite" and computed:
+                raw = (_cents(row, computed) for row in raw)
+            yield from raw
 
     return rows
 

@@ -21,6 +21,7 @@ from donations.services.giving import GiftRequest, donation_start
 from donations.services.refunds import refund_request
 from projects.models import Project
 from tests.conftest import WEBHOOK_SECRET
+from tests.donations.conftest import hooks  # noqa: F401 - signed events through the webhook
 
 
 @pytest.fixture(autouse=True)

@@ -150,6 +150,13 @@ def test_xlsx_over_excels_limit_is_refused(
     assert not (tmp_path / "d.xlsx").exists()
 
 
+def test_the_payout_page_shows_its_history(books: dict[str, Any], finance_client: Client) -> None:
+    payout = books["payout"]
+    page = finance_client.get(f"/admin/donations/payout/{payout.pk}/change/").content.decode()
+    assert "History" in page and "system via /stripe/webhook/" in page
+    assert "reconciled" in page
+
+
 def test_the_journal_balances_per_payout_and_splits_at_300_lines(
     books: dict[str, Any], tmp_path: Path, monkeypatch: Any
 ) -> None:
