@@ -14,6 +14,7 @@ from donations.services.exports import (
     _values_rows,
     donation_columns,
     donations_queryset,
+    values_query,
 )
 from donations.services.ledger_export import journal_spec, ledger_columns, ledger_queryset
 
@@ -48,4 +49,5 @@ def export_spec(
         row_source=_values_rows(qs, columns, order),
         file_stem=stem,
         count=qs.count,
+        values=values_query(qs, columns, order),
     )

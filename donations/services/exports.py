@@ -310,6 +310,9 @@ class ExportSpec:
     file_stem: str
     count: Callable[[], int] = field(default=lambda: 0)
     parts: int = 1  # the Xero journal comes in files of at most 300 lines
+    # The one SELECT behind the rows (donations, ledger): files on PostgreSQL are written by
+    # COPY of exactly this query.
+    values: QuerySet[Any] | None = None
 
     def rows(self) -> Iterator[tuple[Any, ...]]:
         return self.row_source()
@@ -367,7 +370,7 @@ def csv_chunks(
 ) -> Iterator[bytes]:
     """The CSV as UTF-8 chunks of about CHUNK rows (constant memory, whatever the size)."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer = csv.writer(buffer, lineterminator="\n")  # as COPY writes it
     writer.writerow(spec.headers)
     yield buffer.getvalue().encode()
     buffer.seek(0)
@@ -386,6 +389,11 @@ def csv_chunks(
 def write_csv(
     spec: ExportSpec, out: IO[bytes], *, progress: Callable[[int], None] | None = None
 ) -> int:
+    """Write the CSV to a file. On PostgreSQL the rows are PostgreSQL's own ``COPY`` of the
+    export's SELECT, streamed into the file as it produces them (constant memory, the
+    database's speed); elsewhere, and for rows that need Python, the cursor path below."""
+    if spec.values is not None and connection.vendor == "postgresql" and out is not None:
+        return _copy_csv(spec, out, progress)
     written = [0]
 
     def counted(done: int) -> None:
@@ -396,6 +404,41 @@ def write_csv(
     for chunk in csv_chunks(spec, progress=counted):
         out.write(chunk)
     return written[0]
+
+
+class _Counting:
+    """A file wrapper counting COPY's lines for progress (every CHUNK rows or so)."""
+
+    def __init__(self, out: IO[bytes], progress: Callable[[int], None] | None) -> None:
+        self.out, self.progress, self.lines, self.reported = out, progress, 0, 0
+
+    def write(self, data: bytes | str) -> int:
+        raw = data.encode() if isinstance(data, str) else data
+        self.out.write(raw)
+        if self.progress is not None:
+            self.lines += raw.count(b"\n")
+            if self.lines - self.reported >= CHUNK:
+                self.reported = self.lines
+                self.progress(self.lines)
+        return len(raw)
+
+
+def _copy_csv(spec: ExportSpec, out: IO[bytes], progress: Callable[[int], None] | None) -> int:
+    assert spec.values is not None
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerow(spec.headers)
+    out.write(buffer.getvalue().encode())
+    sql, params = spec.values.query.sql_with_params()
+    sink = _Counting(out, progress)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL client_encoding TO 'UTF8'")
+        query = cursor.mogrify(sql, params)
+        query = query.decode() if isinstance(query, bytes) else query
+        cursor.copy_expert(f"COPY ({query}) TO STDOUT WITH (FORMAT csv)", sink)
+        rows = int(cursor.rowcount)
+    if progress:
+        progress(rows)
+    return rows
 
 
 def xlsx_refuse_if_too_big(count: int) -> None:
