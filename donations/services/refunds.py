@@ -104,61 +104,84 @@ def refund_request(
         d = Donation.objects.select_for_update().filter(pk=donation_id).first()
         if d is None:
             raise RefundRefused("No such gift")
-        existing = RefundRequest.objects.filter(idempotency_key=idempotency_key).first()
-        if existing is not None:
-            if existing.donation_id != d.pk:
+        request = RefundRequest.objects.filter(idempotency_key=idempotency_key).first()
+        if request is not None:
+            if request.donation_id != d.pk:
                 raise RefundRefused("This refund form belongs to another gift")
-            return existing  # the same form posted again: the same request, once
-        if not d.charge_id or d.charged is None:
-            raise RefundRefused("Only a gift Stripe has charged can be refunded here")
-        if d.status not in REFUNDABLE_STATUSES:
-            raise RefundRefused(f"A {d.get_status_display().lower()} gift cannot be refunded")
-        left = refundable(d)
-        if amount > left.amount:
-            raise RefundRefused(
-                f"At most {left.amount} {left.currency} remains refundable on this gift"
-            )
-        try:
-            with transaction.atomic():
-                request = RefundRequest.objects.create(
-                    idempotency_key=idempotency_key,
-                    donation=d,
-                    amount=Money(amount, d.charged.currency),
-                    reason=reason,
-                    note=note[:300],
-                    requested_by_id=getattr(actor, "pk", None),
-                )
-        except IntegrityError:
-            # The same key won a race we lost; it is the same request.
-            return RefundRequest.objects.get(idempotency_key=idempotency_key)
-        action_record(
-            FinanceAction.Kind.REFUND,
-            actor,
-            f"Refund of {amount} {d.charged.currency} requested on gift {d.pk}",
-            target=f"donation:{d.pk}",
-            detail={
-                "amount": str(amount),
-                "currency": str(d.charged.currency),
-                "reason": reason,
-                "note": note,
-                "idempotency_key": str(idempotency_key),
-            },
-        )
+            # The same form posted again: the same request. Sent already: nothing more; not
+            # answered (Stripe unreachable): sent again below with the same key, which
+            # Stripe answers with the same refund.
+        else:
+            request = _request_create(d, amount, reason, note, actor, idempotency_key)
     return refund_send(request)
 
 
-def refund_send(request: RefundRequest) -> RefundRequest:
-    """Send (or send again, with the same key) a request the provider has not answered."""
-    if request.state != RefundRequest.State.REQUESTED:
-        return request
-    d = request.donation
-    try:
-        fact = provider().refund_create(
-            charge_id=str(d.charge_id),
-            amount=request.amount,
-            idempotency_key=f"refund-request-{request.idempotency_key}",
-            metadata={"donation_id": str(d.pk), "refund_request": str(request.pk)},
+def _request_create(
+    d: Donation, amount: Decimal, reason: str, note: str, actor: Actor, key: uuid.UUID
+) -> RefundRequest:
+    """A new request, under the donation's lock (held by the caller), capped at what
+    remains counting the other requests still on their way."""
+    if not d.charge_id or d.charged is None:
+        raise RefundRefused("Only a gift Stripe has charged can be refunded here")
+    if d.status not in REFUNDABLE_STATUSES:
+        raise RefundRefused(f"A {d.get_status_display().lower()} gift cannot be refunded")
+    left = refundable(d)
+    if amount > left.amount:
+        raise RefundRefused(
+            f"At most {left.amount} {left.currency} remains refundable on this gift"
         )
+    try:
+        with transaction.atomic():
+            request = RefundRequest.objects.create(
+                idempotency_key=key,
+                donation=d,
+                amount=Money(amount, d.charged.currency),
+                reason=reason,
+                note=note[:300],
+                requested_by_id=getattr(actor, "pk", None),
+            )
+    except IntegrityError:
+        # The same key won a race we lost; it is the same request.
+        return RefundRequest.objects.get(idempotency_key=key)
+    action_record(
+        FinanceAction.Kind.REFUND,
+        actor,
+        f"Refund of {amount} {d.charged.currency} requested on gift {d.pk}",
+        target=f"donation:{d.pk}",
+        detail={
+            "amount": str(amount),
+            "currency": str(d.charged.currency),
+            "reason": reason,
+            "note": note,
+            "idempotency_key": str(key),
+        },
+    )
+    return request
+
+
+def refund_send(request: RefundRequest) -> RefundRequest:
+    """Send (or send again, with the same key) a request the provider has not answered.
+    The request's row is locked while the provider answers, so the same request posted
+    twice at once reaches the provider once (the donation's row is not held: the test
+    provider delivers Stripe's event in the same call)."""
+    try:
+        with transaction.atomic():
+            locked = RefundRequest.objects.select_for_update().get(pk=request.pk)
+            if locked.state != RefundRequest.State.REQUESTED:
+                return locked
+            d = Donation.objects.get(pk=locked.donation_id)
+            fact = provider().refund_create(
+                charge_id=str(d.charge_id),
+                amount=locked.amount,
+                idempotency_key=f"refund-request-{locked.idempotency_key}",
+                metadata={"donation_id": str(d.pk), "refund_request": str(locked.pk)},
+            )
+            RefundRequest.objects.filter(pk=locked.pk).update(
+                state=RefundRequest.State.SENT,
+                provider_refund_id=fact.id,
+                provider_status=fact.status,
+                error="",
+            )
     except ProviderError as exc:
         if exc.retryable:
             RefundRequest.objects.filter(pk=request.pk).update(error=str(exc)[:500])
@@ -168,14 +191,7 @@ def refund_send(request: RefundRequest) -> RefundRequest:
         RefundRequest.objects.filter(pk=request.pk, state=RefundRequest.State.REQUESTED).update(
             state=RefundRequest.State.FAILED, error=str(exc)[:500]
         )
-        request.refresh_from_db()
         raise RefundRefused(str(exc)) from exc
-    RefundRequest.objects.filter(pk=request.pk, state=RefundRequest.State.REQUESTED).update(
-        state=RefundRequest.State.SENT,
-        provider_refund_id=fact.id,
-        provider_status=fact.status,
-        error="",
-    )
     request.refresh_from_db()
-    logger.info("Refund %s sent for donation %s", fact.id, d.pk)
+    logger.info("Refund %s sent for donation %s", request.provider_refund_id, request.donation_id)
     return request

@@ -69,3 +69,26 @@ def test_cancelling_a_monthly_gift_calls_stripe_and_records_its_event(
     assert [r["idempotency_key"] for r in deletes] == [f"cancel-{sub['id']}"]
     hooks.deliver("customer.subscription.deleted", fake_stripe.get(sub["id"]))
     assert fresh(plan).subscription_status == "canceled"
+
+
+def test_a_refund_stripe_did_not_answer_is_sent_again_with_the_same_key(
+    hooks: Webhooks, project: Project, fake_stripe: Any, finance_client: Client
+) -> None:
+    d = gift_start(project, "50")
+    hooks.deliver("checkout.session.completed", fake_stripe.pay(d.checkout_session_id))
+    page = finance_client.get(f"/admin/donations/donation/{d.pk}/refund/").content.decode()
+    key = re.search(r'name="key" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+    data = {"key": key, "amount": "10", "reason": "other", "note": ""}
+    fake_stripe.fail_next("/v1/refunds", 500, 500, 500, 500)  # every retry of the client
+    response = finance_client.post(f"/admin/donations/donation/{d.pk}/refund/", data)
+    assert response.status_code == 400
+    assert "the request is kept: send it again" in response.content.decode()
+    rr = RefundRequest.objects.get()
+    assert rr.state == RefundRequest.State.REQUESTED
+    assert refunds.refundable(fresh(d)).amount == Decimal("40.00")  # held for it
+    assert finance_client.post(f"/admin/donations/donation/{d.pk}/refund/", data).status_code == 302
+    rr.refresh_from_db()
+    assert rr.state == RefundRequest.State.SENT
+    keys = {r["idempotency_key"] for r in requests_to(fake_stripe, "/v1/refunds")}
+    assert keys == {f"refund-request-{key}"}
+    assert RefundRequest.objects.count() == 1
