@@ -17,12 +17,13 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks import bench_export, bench_matching, bench_webhooks  # noqa: E402
+from benchmarks import bench_export, bench_matching, bench_payouts, bench_webhooks  # noqa: E402
 
 BENCHMARKS = {
     "webhooks": bench_webhooks.run,
     "matching": bench_matching.run,
     "export": bench_export.run,
+    "payouts": bench_payouts.run,
 }
 AIMS = {
     "webhook ingestion vs trivial view": ("webhooks", "ingestion.webhook_vs_trivial", ">=", 0.40),
@@ -38,6 +39,9 @@ AIMS = {
     "donations CSV export vs PostgreSQL COPY (rows/s)": ("export", "csv_vs_copy", ">=", 0.5),
     "CSV export peak memory above idle (MB)": ("export", "csv_peak_above_idle_mb", "<=", 100),
     "CSV export first byte (ms)": ("export", "csv_first_byte_ms", "<=", 100),
+    "payout lines reconciled per s": ("payouts", "reconcile.lines_per_s", ">=", 1000),
+    "payout reconcile vs listing only": ("payouts", "reconcile_vs_list", ">=", 0.25),
+    "payout reconcile peak MiB": ("payouts", "reconcile.peak_mib", "<=", 64),
 }
 
 

@@ -335,4 +335,4 @@ class PayoutLineAdmin(ReadOnlyAdmin):
     search_fields = ["=balance_transaction_id", "=source_id", "=payout__stripe_id"]
     raw_id_fields = ["payout", "donation", "ledger_entry"]
     readonly_fields = [f.name for f in PayoutLine._meta.fields]
-    ordering = ["payout", "id"]
+    ordering = ["id"]

@@ -482,7 +482,8 @@ class LedgerEntry(models.Model):
             models.UniqueConstraint(fields=["kind", "reference"], name="ledger_one_per_reference"),
         ]
         indexes = [
-            models.Index(fields=["project", "kind"], name="ledger_project_kind"),
+            # Ends in the project amount: the totals check sums it from the index alone.
+            models.Index(fields=["project", "kind", "project_amount"], name="ledger_project_kind"),
             models.Index(fields=["donation", "kind"], name="ledger_donation_kind"),
             models.Index(fields=["payout"], name="ledger_payout"),
             models.Index(fields=["balance_transaction_id"], name="ledger_balance_txn"),
@@ -525,13 +526,16 @@ class PayoutLine(models.Model):
     objects: ClassVar[models.Manager[PayoutLine]] = models.Manager()
 
     class Meta:
-        ordering = ["payout", "id"]
+        # By id, not by payout: ordering by the foreign key would join and sort by the
+        # payout's own ordering on every list of lines.
+        ordering = ["id"]
         constraints = [
             models.UniqueConstraint(
                 fields=["payout", "balance_transaction_id"], name="payout_line_once"
             )
         ]
         indexes = [
+            models.Index(fields=["payout", "id"], name="payout_line_in_order"),
             models.Index(fields=["donation"], name="payout_line_donation"),
             models.Index(
                 fields=["payout"], name="payout_line_unlinked", condition=Q(donation__isnull=True)

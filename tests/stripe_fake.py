@@ -71,6 +71,7 @@ class FakeStripe:
     def __init__(self) -> None:
         self.objects: dict[str, dict[str, Any]] = {}
         self.seq = 0  # insertion order, for lists
+        self.lists: dict[tuple[str, str, int], list[dict[str, Any]]] = {}
         self.requests: list[dict[str, Any]] = []
         self.failures: dict[str, list[int]] = defaultdict(list)
         self.delays: dict[str, float] = {}
@@ -120,6 +121,7 @@ class FakeStripe:
             self.idempotent.clear()
             self.failed_events.clear()
             self.rendered.clear()
+            self.lists.clear()
 
     # --- behaviour switches -------------------------------------------------------------
     def fail_next(self, path_prefix: str, *statuses: int) -> None:
@@ -135,6 +137,7 @@ class FakeStripe:
             self.seq += 1
             self.objects[obj["id"]] = {**copy.deepcopy(obj), "_seq": self.seq}
             self.rendered.clear()
+            self.lists.clear()
         return obj
 
     def get(self, object_id: str) -> dict[str, Any]:
@@ -145,6 +148,7 @@ class FakeStripe:
         with self.lock:
             self.objects[object_id].update(changes)
             self.rendered.clear()
+            self.lists.clear()
             return copy.deepcopy(self.objects[object_id])
 
     def _expanded(self, obj: dict[str, Any], paths: list[str]) -> dict[str, Any]:
@@ -306,6 +310,7 @@ class FakeStripe:
             self.objects[base["id"]] = base
             charge.update(changes)
             self.rendered.clear()
+            self.lists.clear()
             expand = params.get("expand") or []
             answer = self._expanded(base, expand if isinstance(expand, list) else [expand])
             if key:
@@ -314,23 +319,28 @@ class FakeStripe:
 
     def _list(self, path: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         """A page of balance transactions of a payout, or of payouts (newest first)."""
+        payout = params.get("payout")
+        since = int(params.get("created[gte]", 0))
+        key = (path, str(payout), since)
         with self.lock:
-            if path == "/v1/balance_transactions":
-                items = [
-                    o
-                    for o in self.objects.values()
-                    if o.get("object") == "balance_transaction"
-                    and o.get("_payout") == params.get("payout")
-                    and o.get("type") != "payout"
-                ]
-            else:
-                since = int(params.get("created[gte]", params.get("created", {}).get("gte", 0)))
-                items = [
-                    o
-                    for o in self.objects.values()
-                    if o.get("object") == "payout" and o["created"] >= since
-                ]
-            items.sort(key=lambda o: (-int(o.get("created") or 0), -o.get("_seq", 0)))
+            items = self.lists.get(key)
+            if items is None:  # filtered and sorted once per list; any write clears it
+                if path == "/v1/balance_transactions":
+                    items = [
+                        o
+                        for o in self.objects.values()
+                        if o.get("object") == "balance_transaction"
+                        and o.get("_payout") == payout
+                        and o.get("type") != "payout"
+                    ]
+                else:
+                    items = [
+                        o
+                        for o in self.objects.values()
+                        if o.get("object") == "payout" and o["created"] >= since
+                    ]
+                items.sort(key=lambda o: (-int(o.get("created") or 0), -o.get("_seq", 0)))
+                self.lists[key] = items
             try:
                 page = list_page(
                     items,
@@ -366,6 +376,7 @@ class FakeStripe:
             for line in lines:
                 line["_payout"] = payout_id
             self.rendered.clear()
+            self.lists.clear()
         total = sum(int(line["net"]) for line in lines) if amount is None else amount
         payout = recording("payout")
         payout.update(
@@ -488,6 +499,7 @@ class FakeStripe:
             self.objects[base["id"]] = base
             charge.update(changes)
             self.rendered.clear()
+            self.lists.clear()
         return self.get(charge_id)
 
     def refund_fails(self, refund_id: str) -> dict[str, Any]:
@@ -508,6 +520,7 @@ class FakeStripe:
             charge["amount_refunded"] -= refund["amount"]
             charge["refunded"] = False
             self.rendered.clear()
+            self.lists.clear()
         return self.get(refund_id)
 
     def dispute(
