@@ -39,6 +39,128 @@ RESOURCES = {
 }
 
 
+# What Stripe lets each object's fields expand to (the pinned version's API reference), so a
+# request real Stripe would refuse is refused here too. "list:x" is a list of x objects.
+EXPANDABLE: dict[str, dict[str, str]] = {
+    "checkout.session": {
+        "payment_intent": "payment_intent",
+        "customer": "customer",
+        "subscription": "subscription",
+        "invoice": "invoice",
+        "line_items": "list:item",
+        "setup_intent": "setup_intent",
+    },
+    "payment_intent": {
+        "latest_charge": "charge",
+        "customer": "customer",
+        "payment_method": "payment_method",
+    },
+    "charge": {
+        "balance_transaction": "balance_transaction",
+        "refunds": "list:refund",
+        "customer": "customer",
+        "payment_intent": "payment_intent",
+        "failure_balance_transaction": "balance_transaction",
+    },
+    "refund": {
+        "balance_transaction": "balance_transaction",
+        "charge": "charge",
+        "failure_balance_transaction": "balance_transaction",
+        "payment_intent": "payment_intent",
+    },
+    "invoice": {"payments": "list:invoice_payment", "customer": "customer"},
+    "dispute": {"charge": "charge", "payment_intent": "payment_intent"},
+    "balance_transaction": {"source": "*"},
+    "payout": {
+        "balance_transaction": "balance_transaction",
+        "failure_balance_transaction": "balance_transaction",
+        "destination": "*",
+    },
+    "subscription": {"customer": "customer", "latest_invoice": "invoice"},
+}
+MAX_EXPAND_DEPTH = 4
+PAGING = {"limit", "starting_after", "ending_before", "expand"}
+# Parameters each endpoint takes (a subset of Stripe's; anything else is refused as Stripe
+# refuses an unknown parameter).
+PARAMS: dict[str, set[str]] = {
+    "retrieve": {"expand"},
+    "/v1/balance_transactions": PAGING | {"payout", "type", "created", "currency", "source"},
+    "/v1/payouts": PAGING | {"created", "status", "arrival_date", "destination"},
+    "/v1/events": PAGING | {"delivery_success", "type", "types", "created"},
+    "/v1/refunds": {
+        "charge",
+        "payment_intent",
+        "amount",
+        "metadata",
+        "reason",
+        "expand",
+        "instructions_email",
+        "origin",
+        "currency",
+        "customer",
+        "refund_application_fee",
+        "reverse_transfer",
+    },
+    "/v1/checkout/sessions": {
+        "mode",
+        "line_items",
+        "success_url",
+        "cancel_url",
+        "return_url",
+        "ui_mode",
+        "client_reference_id",
+        "customer",
+        "customer_email",
+        "customer_creation",
+        "metadata",
+        "submit_type",
+        "payment_intent_data",
+        "subscription_data",
+        "locale",
+        "expand",
+        "expires_at",
+        "currency",
+        "payment_method_types",
+        "billing_address_collection",
+        "custom_text",
+        "consent_collection",
+        "allow_promotion_codes",
+        "automatic_tax",
+        "custom_fields",
+        "discounts",
+        "invoice_creation",
+        "phone_number_collection",
+        "payment_method_collection",
+        "saved_payment_method_options",
+        "shipping_address_collection",
+        "tax_id_collection",
+        "redirect_on_completion",
+    },
+}
+
+
+def refusal(endpoint: str, root: str, params: dict[str, Any]) -> str | None:
+    """Why Stripe would refuse these parameters, or None."""
+    unknown = sorted(set(params) - PARAMS.get(endpoint, set()))
+    if unknown:
+        return f"Received unknown parameter: {unknown[0]}"
+    expand = params.get("expand") or []
+    for path in expand if isinstance(expand, list) else [expand]:
+        parts = path.split(".")
+        if len([p for p in parts if p != "data"]) > MAX_EXPAND_DEPTH:
+            return f"You cannot expand more than {MAX_EXPAND_DEPTH} levels of a property ({path})"
+        kind = root
+        for part in parts:
+            if kind.startswith("list:") and part == "data":
+                kind = kind[5:]
+                continue
+            target = EXPANDABLE.get(kind, {}).get(part)
+            if target is None:
+                return f"This property cannot be expanded ({path})."
+            kind = target
+    return None
+
+
 def recording(name: str) -> dict[str, Any]:
     return json.loads((RECORDINGS / f"{name}.json").read_text())
 
@@ -197,6 +319,10 @@ class FakeStripe:
             kind = "rate_limit_error" if failure == 429 else "api_error"
             self._send(h, failure, {"error": {"type": kind, "message": f"fake {failure}"}})
             return
+        refused = self._refusal(method, path, params)
+        if refused:
+            self._send(h, 400, _invalid(refused, "parameter_unknown"))
+            return
         if method == "POST" and path == "/v1/checkout/sessions":
             self._send(h, 200, self._session_create(params, h.headers.get("Idempotency-Key")))
             return
@@ -250,6 +376,20 @@ class FakeStripe:
                     self._send(h, 200, rendered)
                 return
         self._send(h, 404, {"error": {"type": "invalid_request_error", "message": "no route"}})
+
+    def _refusal(self, method: str, path: str, params: dict[str, Any]) -> str | None:
+        roots = {
+            ("GET", "/v1/balance_transactions"): "list:balance_transaction",
+            ("GET", "/v1/payouts"): "list:payout",
+            ("GET", "/v1/events"): "list:event",
+            ("POST", "/v1/refunds"): "refund",
+            ("POST", "/v1/checkout/sessions"): "checkout.session",
+        }
+        if (method, path) in roots:
+            return refusal(path, roots[(method, path)], params)
+        with self.lock:
+            obj = self.objects.get(path.rsplit("/", 1)[-1]) if method == "GET" else None
+        return refusal("retrieve", str(obj["object"]), params) if obj else None
 
     def _session_create(self, params: dict[str, Any], key: str | None) -> dict[str, Any]:
         with self.lock:
@@ -320,7 +460,7 @@ class FakeStripe:
     def _list(self, path: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         """A page of balance transactions of a payout, or of payouts (newest first)."""
         payout = params.get("payout")
-        since = int(params.get("created[gte]", 0))
+        since = int((params.get("created") or {}).get("gte", 0))
         key = (path, str(payout), since)
         with self.lock:
             items = self.lists.get(key)
@@ -622,10 +762,18 @@ class FakeStripe:
             "metadata": sub["metadata"],
             "subscription": subscription_id,
         }
-        invoice["payments"]["data"][0].update(
-            invoice=invoice["id"], amount_paid=amount, amount_requested=amount, currency=currency
+        # Stripe sends an invoice's payments only when asked (expand[]=payments).
+        payment = invoice.pop("payments")["data"][0]
+        payment.update(
+            id=new_id("inpay"),
+            invoice=invoice["id"],
+            amount_paid=amount,
+            amount_requested=amount,
+            currency=currency,
         )
-        invoice["payments"]["data"][0]["payment"]["payment_intent"] = pi_id
+        payment["payment"]["payment_intent"] = pi_id
+        invoice["_payments"] = [payment["id"]]
+        self.put(payment)
         self.put(_succeeded_intent(pi_id, amount, currency, ch_id, {}))
         self.put(invoice)
         return invoice

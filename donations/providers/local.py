@@ -144,7 +144,8 @@ class LocalTestProvider(StripeProvider):
             ).exclude(data__type="payout")
         elif url == "/v1/payouts":
             rows = TestProviderObject.objects.filter(
-                data__object="payout", data__created__gte=params.get("created[gte]", 0)
+                data__object="payout",
+                data__created__gte=(params.get("created") or {}).get("gte", 0),
             )
         else:
             raise ProviderError(f"The test provider does not list {url}", retryable=False)

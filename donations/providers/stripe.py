@@ -300,7 +300,7 @@ class StripeProvider(PaymentProvider):
 
     def payouts_since(self, since: datetime) -> Iterator[PayoutFact]:
         for payout in self._list(
-            RESOURCE_PATHS["payout"], {"created[gte]": int(since.timestamp())}
+            RESOURCE_PATHS["payout"], {"created": {"gte": int(since.timestamp())}}
         ):
             yield p.payout_fact(payout)
 

@@ -13,7 +13,7 @@ Lookup = Callable[[str], dict[str, Any] | None]
 
 # Lists Stripe includes only when asked (``expand[]=refunds``): the emulators keep the ids
 # under a private key and render the list on request.
-INCLUDABLE = {("charge", "refunds"): "_refunds"}
+INCLUDABLE = {("charge", "refunds"): "_refunds", ("invoice", "payments"): "_payments"}
 
 
 def public(obj: Any) -> Any:

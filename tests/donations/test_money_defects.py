@@ -143,7 +143,7 @@ def test_an_invoice_takes_its_paid_payment_not_a_canceled_one_listed_first(
     invoice = fake_stripe.invoice(
         sub["id"], billing_reason="subscription_cycle", amount=2500, currency="usd"
     )
-    paid = invoice["payments"]["data"][0]
+    paid = fake_stripe.get(invoice["_payments"][0])
     failed_pi = dict(
         fake_stripe.get(paid["payment"]["payment_intent"]),
         id="pi_test_canceled",
@@ -151,15 +151,15 @@ def test_an_invoice_takes_its_paid_payment_not_a_canceled_one_listed_first(
         status="canceled",
     )
     fake_stripe.put(failed_pi)
-    canceled = dict(
-        paid,
-        id="inpay_canceled",
-        status="canceled",
-        payment={"type": "payment_intent", "payment_intent": failed_pi["id"]},
+    canceled = fake_stripe.put(
+        dict(
+            paid,
+            id="inpay_canceled",
+            status="canceled",
+            payment={"type": "payment_intent", "payment_intent": failed_pi["id"]},
+        )
     )
-    invoice = fake_stripe.update(
-        invoice["id"], payments=dict(invoice["payments"], data=[canceled, paid])
-    )
+    invoice = fake_stripe.update(invoice["id"], _payments=[canceled["id"], paid["id"]])
 
     hooks.deliver("invoice.paid", invoice)
 
@@ -176,9 +176,7 @@ def test_a_draft_invoice_with_nothing_paid_is_no_instalment(
     invoice = fake_stripe.invoice(
         sub["id"], billing_reason="subscription_cycle", amount=2500, currency="usd"
     )
-    invoice = fake_stripe.update(
-        invoice["id"], status="draft", amount_paid=0, payments=dict(invoice["payments"], data=[])
-    )
+    invoice = fake_stripe.update(invoice["id"], status="draft", amount_paid=0, _payments=[])
     hooks.deliver("invoice.paid", invoice)
     assert not Donation.objects.filter(invoice_id=invoice["id"], status=S.SUCCEEDED).exists()
     assert FundingTotals.objects.get(project=project).raised.amount == Decimal("25.00")
@@ -191,10 +189,8 @@ def test_a_failed_instalment_is_recorded_and_a_later_retry_succeeds_it(
     invoice = fake_stripe.invoice(
         sub["id"], billing_reason="subscription_cycle", amount=2500, currency="usd"
     )
-    paid_payments = invoice["payments"]
-    failing = fake_stripe.update(
-        invoice["id"], status="open", amount_paid=0, payments=dict(paid_payments, data=[])
-    )
+    paid_payments = invoice["_payments"]
+    failing = fake_stripe.update(invoice["id"], status="open", amount_paid=0, _payments=[])
 
     hooks.deliver("invoice.payment_failed", failing)
 
@@ -204,7 +200,7 @@ def test_a_failed_instalment_is_recorded_and_a_later_retry_succeeds_it(
 
     hooks.deliver(
         "invoice.paid",
-        fake_stripe.update(invoice["id"], status="paid", amount_paid=2500, payments=paid_payments),
+        fake_stripe.update(invoice["id"], status="paid", amount_paid=2500, _payments=paid_payments),
     )
     instalment = fresh(instalment)
     assert instalment.status == S.SUCCEEDED and not instalment.needs_review

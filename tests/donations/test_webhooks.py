@@ -428,3 +428,33 @@ def test_event_for_a_gift_we_do_not_know_is_retried_then_given_up(
     assert (event.status, event.attempts) == (WebhookEvent.Status.FAILED, events.MAX_SWEEP_ATTEMPTS)
     assert len(requests_to(fake_stripe, "/v1/charges/")) == events.MAX_SWEEP_ATTEMPTS
     assert Donation.objects.count() == 0
+
+
+def test_the_recorded_response_server_refuses_what_stripe_refuses(fake_stripe: Any) -> None:
+    """So the suite cannot pass on a request real Stripe would reject: an unknown parameter,
+    a path that cannot be expanded, or one too deep."""
+    import requests
+
+    charge = recording("charge")
+    charge.update(id=new_id("ch"))
+    fake_stripe.put(charge)
+    base = f"{fake_stripe.url}/v1/charges/{charge['id']}"
+    auth = {"Authorization": "Bearer sk_test_fake_key"}
+    ok = requests.get(
+        base, params={"expand[]": "refunds.data.balance_transaction"}, headers=auth, timeout=5
+    )
+    assert ok.status_code == 200 and ok.json()["refunds"]["object"] == "list"
+    assert "_refunds" not in ok.text and "_seq" not in ok.text  # nothing Stripe does not send
+    for params, message in [
+        ({"expand[]": "payment_method_details"}, "cannot be expanded (payment_method_details)"),
+        (
+            {"expand[]": "balance_transaction.source.refunds.data.charge.customer"},
+            "more than 4 levels",
+        ),
+        ({"limit": "3"}, "unknown parameter: limit"),
+    ]:
+        refused = requests.get(base, params=params, headers=auth, timeout=5)
+        assert refused.status_code == 400, params
+        assert message in refused.json()["error"]["message"]
+    plain = requests.get(base, headers=auth, timeout=5).json()
+    assert "refunds" not in plain  # included only when expanded
