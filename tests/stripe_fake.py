@@ -346,7 +346,19 @@ class FakeStripe:
             self._send(h, *self._list(path, params))
             return
         if method == "GET" and path == "/v1/events":
-            self._send(h, 200, {"object": "list", "data": self.failed_events, "has_more": False})
+            with self.lock:
+                events = list(self.failed_events)
+            try:
+                page = list_page(
+                    events,
+                    url=path,
+                    limit=int(params.get("limit", 10)),
+                    starting_after=params.get("starting_after"),
+                )
+            except KeyError:
+                self._send(h, 400, _invalid("starting_after names no event", "resource_missing"))
+                return
+            self._send(h, 200, page)
             return
         for resource in RESOURCES:
             prefix = f"/v1/{resource}/"

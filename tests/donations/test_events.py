@@ -736,3 +736,24 @@ def test_processing_again_after_a_crash_changes_nothing(
         ("succeed", False),
     ]
     assert len(mail.outbox) == 1
+
+
+def test_failed_events_report_reads_every_page(hooks: Webhooks, fake_stripe: Any) -> None:
+    """Stripe lists undeliverable events 100 at a time: one on the third page is reported
+    too (the report used to read only the first page)."""
+    fake_stripe.failed_events.extend(
+        {"id": f"evt_test_page_{n:03}", "object": "event", "type": "charge.refunded"}
+        for n in range(230)
+    )
+    for n in range(229):  # all but the last arrived after all
+        hooks.deliver("customer.created", {"id": f"cus_{n}"}, event_id=f"evt_test_page_{n:03}")
+
+    missing = tasks.failed_events_report()
+
+    assert missing == ["evt_test_page_229"]
+    pages = requests_to(fake_stripe, "/v1/events")
+    assert [p["params"].get("starting_after") for p in pages] == [
+        None,
+        "evt_test_page_099",
+        "evt_test_page_199",
+    ]
