@@ -417,7 +417,8 @@ def _monthly_checkout_unpaid(fake_stripe: Any, session_id: str | None) -> dict[s
     sub, invoice = fake_stripe.subscribe(session_id)
     fake_stripe.update(sub["id"], status="incomplete")
     fake_stripe.update(invoice["id"], status="open", amount_paid=0)
-    pi_id = invoice["payments"]["data"][0]["payment"]["payment_intent"]
+    # The fake keeps an invoice's payments as Stripe sends them: only when expanded.
+    pi_id = fake_stripe.get(invoice["_payments"][0])["payment"]["payment_intent"]
     fake_stripe.update(pi_id, status="processing", latest_charge=None)
     fake_stripe.update(session_id, payment_status="unpaid")
     return {"sub": sub, "invoice": invoice, "pi": pi_id}
