@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('donations', '0013_offline_gifts'),
+        ('donations', '0014_finance_desk_names'),
     ]
 
     operations = [
