@@ -25,6 +25,7 @@ from donations.services import catchup, events
 from donations.services.giving import CheckoutUnavailable, GiftRequest, donation_start
 from donations.services.ratelimit import gift_start_limited
 from projects.selectors import project_detail_get, project_for_totals, project_funding
+from projects.seo import site_meta
 from projects.templatetags.campaign_tags import money
 from projects.views import project_detail_context
 
@@ -128,6 +129,8 @@ def thanks(request: HttpRequest, donation_id: UUID) -> HttpResponse:
             "donation": donation,
             "status": donation_public_status(donation),
             "matches": donation_matches(donation),
+            # A donor's own page: not for search results.
+            "meta": site_meta(title="Thank you", path=request.path, robots="noindex"),
         },
     )
 
