@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('projects', '0002_editors_group'),
+        ('projects', '0003_project_money_permission'),
     ]
 
     operations = [
