@@ -138,3 +138,23 @@ def json_ld(data: dict[str, Any]) -> SafeString:
         _json_script_escapes
     )
     return format_html('<script type="application/ld+json">{}</script>', mark_safe(text))  # noqa: S308
+
+
+@register.inclusion_tag("projects/_share.html")
+def share_links(
+    project: Any, *, text: str = "", share_code: str = "", heading: str = ""
+) -> dict[str, Any]:
+    """Plain share links (no third-party script) for a project, each with its referral code;
+    ``share_code`` is the sharing gift's, on the thank-you page."""
+    from projects.sharing import share_links as links_for
+
+    text = (
+        text
+        or f"Help protect {number(project.acres)} acres in {project.location_display}: {project.title}"
+    )
+    links = links_for(project, text=text, share_code=share_code)
+    return {
+        "heading": heading or "Share this project",
+        "links": [link for link in links if link.channel != "link"],
+        "copy": next(link for link in links if link.channel == "link"),
+    }
