@@ -281,9 +281,9 @@ def test_the_report_is_one_index_only_scan_at_scale(make_project: Any) -> None:
         cur.execute("VACUUM ANALYZE donations_donation")  # as autovacuum leaves it
     from donations.selectors import _share_channel_rows
 
-    sql, params = _share_channel_rows().query.sql_with_params()
+    sql, sql_params = _share_channel_rows().query.sql_with_params()
     with connection.cursor() as cur:
-        cur.execute("EXPLAIN " + sql, params)
+        cur.execute("EXPLAIN " + sql, sql_params)
         plan = "\n".join(row[0] for row in cur.fetchall())
     assert "Index Only Scan using donation_referral_report" in plan, plan
     assert "Seq Scan" not in plan, plan
