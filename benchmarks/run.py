@@ -17,12 +17,13 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks import bench_export, bench_matching, bench_webhooks  # noqa: E402
+from benchmarks import bench_export, bench_lighthouse, bench_matching, bench_webhooks  # noqa: E402
 
 BENCHMARKS = {
     "webhooks": bench_webhooks.run,
     "matching": bench_matching.run,
     "export": bench_export.run,
+    "lighthouse": bench_lighthouse.run,
 }
 AIMS = {
     "webhook ingestion vs trivial view": ("webhooks", "ingestion.webhook_vs_trivial", ">=", 0.40),
@@ -38,6 +39,13 @@ AIMS = {
     "donations CSV export vs PostgreSQL COPY (rows/s)": ("export", "csv_vs_copy", ">=", 0.5),
     "CSV export peak memory above idle (MB)": ("export", "csv_peak_above_idle_mb", "<=", 100),
     "CSV export first byte (ms)": ("export", "csv_first_byte_ms", "<=", 100),
+    "Lighthouse performance, lowest page": ("lighthouse", "min_score", ">=", 95),
+    "Lighthouse performance vs a bare page, lowest": (
+        "lighthouse",
+        "min_vs_baseline",
+        ">=",
+        0.95,
+    ),
 }
 
 

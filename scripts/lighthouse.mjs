@@ -1,7 +1,7 @@
 // Lighthouse on the public pages, at phone and desktop settings, with Debian's chromium.
 //
 //   node scripts/lighthouse.mjs BASE_URL [--slug SLUG] [--min 95] [--categories a,b]
-//                                        [--json FILE] [--pages list,detail,fact-sheet]
+//                                        [--json FILE] [--pages list,detail,fact-sheet,/path]
 //
 // Prints one line per page and setting with the four category scores (0-100). With --min,
 // exits 1 when any printed score is below it. CHROME_PATH picks the browser
@@ -44,6 +44,7 @@ function parseArgs(argv) {
   for (const c of args.categories) {
     if (!CATEGORIES.includes(c)) throw new Error(`unknown category ${c}`);
   }
+  for (const p of args.pages) pageUrl(args.base, args.slug, p);
   if (args.min !== null && !(args.min >= 0 && args.min <= 100)) {
     throw new Error("--min is a score from 0 to 100");
   }
@@ -56,7 +57,8 @@ function pageUrl(base, slug, page) {
     detail: `/projects/${slug}/`,
     "fact-sheet": `/projects/${slug}/fact-sheet/`,
   };
-  if (!(page in paths)) throw new Error(`unknown page ${page} (list, detail, fact-sheet)`);
+  if (page.startsWith("/")) return base + page; // any path of the site (the benchmark's baseline)
+  if (!(page in paths)) throw new Error(`unknown page ${page} (list, detail, fact-sheet or a /path)`);
   return base + paths[page];
 }
 
