@@ -289,3 +289,17 @@ def test_the_report_is_one_index_only_scan_at_scale(make_project: Any) -> None:
     assert "Seq Scan" not in plan, plan
     totals = {t.channel: t for t in share_channel_totals()}
     assert sum(t.started for t in totals.values()) == 10_000
+
+
+def test_a_gift_gets_one_share_code_even_from_a_stale_copy(project: Project) -> None:
+    from donations.services.sharing import share_code_ensure
+
+    donation = Donation.objects.create(
+        project=project, amount=Money(50, "USD"), donor_name="Ana", donor_email="a@example.org"
+    )
+    stale = Donation.objects.get(pk=donation.pk)  # loaded before the code was made
+    first = share_code_ensure(donation=donation)
+    assert referral_parse(f"email-{first}") is not None
+    # The second tab's copy has no code in memory: it reads the one already written.
+    assert share_code_ensure(donation=stale) == first
+    assert Donation.objects.get(pk=donation.pk).share_code == first
