@@ -32,7 +32,7 @@ def revoke(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('donations', '0010_ledger_backfill'),
+        ('donations', '0013_offline_gifts'),
         ('projects', '0004_hero_dimensions'),
     ]
 
