@@ -83,9 +83,14 @@ async function main() {
         const flags = { port: chrome.port, output: "json", logLevel: "error" };
         flags.onlyCategories = args.categories;
         const config = setting === "desktop" ? desktopConfig : undefined;
-        const run = await lighthouse(url, flags, config);
-        const lhr = run.lhr;
-        if (lhr.runtimeError) throw new Error(`${url}: ${lhr.runtimeError.message}`);
+        // A busy machine sometimes loses the trace (NO_NAVSTART, NO_FCP): run that page again.
+        let lhr;
+        for (let attempt = 1; ; attempt++) {
+          lhr = (await lighthouse(url, flags, config)).lhr;
+          if (!lhr.runtimeError) break;
+          if (attempt >= 3) throw new Error(`${url}: ${lhr.runtimeError.message}`);
+          console.error(`${page} ${setting}: ${lhr.runtimeError.code}, running again`);
+        }
         const scores = {};
         for (const c of args.categories) {
           const s = lhr.categories[c]?.score;
