@@ -32,7 +32,7 @@ def revoke(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('donations', '0013_offline_gifts'),
+        ('donations', '0014_finance_desk_names'),
         ('projects', '0004_hero_dimensions'),
     ]
 
