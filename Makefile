@@ -6,7 +6,7 @@ PORT ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/campaign
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: demo test install install-dev install-node lint typecheck services bench lock clean
+.PHONY: demo test install install-dev install-node lint typecheck services bench lock clean lighthouse
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required (PYTHON=$(PYTHON))")'
@@ -21,15 +21,15 @@ $(VENV)/.installed-dev: requirements-dev.lock | $(BIN)/python
 	$(BIN)/pip install --quiet --require-hashes -r requirements-dev.lock
 	@touch $@ $(VENV)/.installed
 
-install: $(VENV)/.installed
-install-dev: $(VENV)/.installed-dev
-
-# The browser tests' own tools from the npm registry (axe-core, injected into the page under
-# test; never served to visitors). Pinned by package-lock.json.
+# The browser tests' and benchmarks' tools from the npm registry (axe-core, injected into the
+# page under test, never served to visitors; Lighthouse). Pinned by package-lock.json.
 node_modules/.installed: package.json package-lock.json
 	@command -v npm >/dev/null || { echo "npm is missing: apt-get install nodejs npm (see .ci/run)"; exit 1; }
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
 install-node: node_modules/.installed
 
 # The demo ignores DATABASE_URL/REDIS_URL/Stripe keys from your shell: it is the embedded defaults.
@@ -55,9 +55,14 @@ test: install-dev install-node services lint typecheck
 	DATABASE_URL="$${DATABASE_URL:-$(TEST_DATABASE_URL)}" REDIS_URL="$${REDIS_URL:-$(TEST_REDIS_URL)}" \
 		$(BIN)/pytest $(PYTEST_ARGS)
 
-bench: install-dev services
+bench: install-dev install-node services
 	DATABASE_URL="$${DATABASE_URL:-$(TEST_DATABASE_URL)}" REDIS_URL="$${REDIS_URL:-$(TEST_REDIS_URL)}" \
 		$(BIN)/python -m benchmarks.run $(BENCH)
+
+# Lighthouse's four scores on list, detail and fact sheet, phone and desktop, against a
+# running site (`make demo` in another shell). LIGHTHOUSE_ARGS="--min 95" fails below 95.
+lighthouse: install-node
+	CHROME_PATH=$${CHROME_PATH:-/usr/bin/chromium} node scripts/lighthouse.mjs http://127.0.0.1:$(PORT) $(LIGHTHOUSE_ARGS)
 
 # Regenerate the hash-pinned lock files after changing pyproject.toml (needs uv).
 lock:

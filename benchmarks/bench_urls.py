@@ -9,4 +9,19 @@ def trivial(request: HttpRequest) -> HttpResponse:
     return HttpResponse(b"ok", content_type="text/plain")
 
 
-urlpatterns = [path("bench/trivial/", trivial), path("", include("campaign.urls"))]
+def baseline_html(request: HttpRequest) -> HttpResponse:
+    """The Lighthouse benchmark's baseline: a page with nothing on it, same server."""
+    return HttpResponse(
+        b'<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        b'<meta name="viewport" content="width=device-width, initial-scale=1">'
+        b"<title>Baseline</title></head><body><main><h1>Baseline</h1>"
+        b"<p>A page with nothing on it.</p></main></body></html>",
+        content_type="text/html; charset=utf-8",
+    )
+
+
+urlpatterns = [
+    path("bench/trivial/", trivial),
+    path("bench/baseline.html", baseline_html),
+    path("", include("campaign.urls")),
+]

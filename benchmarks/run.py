@@ -17,13 +17,20 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks import bench_export, bench_matching, bench_payouts, bench_webhooks  # noqa: E402
+from benchmarks import (  # noqa: E402
+    bench_export,
+    bench_lighthouse,
+    bench_matching,
+    bench_payouts,
+    bench_webhooks,
+)
 
 BENCHMARKS = {
     "webhooks": bench_webhooks.run,
     "matching": bench_matching.run,
     "export": bench_export.run,
     "payouts": bench_payouts.run,
+    "lighthouse": bench_lighthouse.run,
 }
 AIMS = {
     "webhook ingestion vs trivial view": ("webhooks", "ingestion.webhook_vs_trivial", ">=", 0.40),
@@ -42,6 +49,13 @@ AIMS = {
     "payout lines reconciled per s": ("payouts", "reconcile.lines_per_s", ">=", 1000),
     "payout reconcile vs listing only": ("payouts", "reconcile_vs_list", ">=", 0.25),
     "payout reconcile peak MiB": ("payouts", "reconcile.peak_mib", "<=", 64),
+    "Lighthouse performance, lowest page": ("lighthouse", "min_score", ">=", 95),
+    "Lighthouse performance vs a bare page, lowest": (
+        "lighthouse",
+        "min_vs_baseline",
+        ">=",
+        0.95,
+    ),
 }
 
 

@@ -23,6 +23,7 @@ STAFF_GROUPS: dict[str, list[tuple[str, str]]] = {
         ("donations", "change_matchingpool"),
         ("donations", "view_matchingpool"),
         ("donations", "view_matchallocation"),
+        ("donations", "view_sharedgift"),
         ("projects", "view_fundingtotals"),
         ("projects", "view_project"),
         # The money figures of a project (cost, acres, price per acre, after-goal policy):

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.contrib.sitemaps",
     "djmoney",
     "csp",
     "axes",
@@ -253,6 +254,10 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 # Outside production WhiteNoise serves straight from the app folders: no collectstatic step.
 WHITENOISE_USE_FINDERS = not PRODUCTION
 WHITENOISE_AUTOREFRESH = not PRODUCTION
+# Files browsers ask for at the site's root (/favicon.ico, /apple-touch-icon.png, the web
+# manifest), served by WhiteNoise without a view.
+WHITENOISE_ROOT = BASE_DIR / "static" / "root"
+WHITENOISE_MIMETYPES = {".webmanifest": "application/manifest+json"}
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(BASE_DIR / "media")))
 # Development serves uploads itself; docker-compose.yml turns this on for its single web
@@ -295,17 +300,45 @@ EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 
 # --- The organisation -----------------------------------------------------------------------
 ORGANISATION_NAME = env.str("ORGANISATION_NAME", default="Conservation Campaigns (demo)")
-# Shown in every page's footer and beside the donate button (donors look for it).
-ORGANISATION_REGISTRATION = env.str(
-    "ORGANISATION_REGISTRATION", default="Registered charity no. 0000000 (demo)"
-)
 ORGANISATION_TAX_STATEMENT = env.str(
     "ORGANISATION_TAX_STATEMENT",
     default=(
         "This is a demo organisation. No goods or services were provided in exchange for this gift."
     ),
 )
-SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
+ORGANISATION_DESCRIPTION = env.str(
+    "ORGANISATION_DESCRIPTION",
+    default=(
+        "A conservation charity that raises money to buy and protect threatened land for "
+        "wildlife, with local partners. 100% of your donation goes towards Conservation Action."
+    ),
+)
+# The charity's registration: the schema.org NGO identifier in every page's JSON-LD (e.g.
+# "Registered charity no." and "1234567", or "EIN" and "12-3456789") and, unless
+# ORGANISATION_REGISTRATION says it otherwise, the line in every page's footer and beside the
+# donate button (donors look for it).
+ORGANISATION_REGISTRATION_SCHEME = env.str(
+    "ORGANISATION_REGISTRATION_SCHEME", default="Registered charity no."
+)
+ORGANISATION_REGISTRATION_NUMBER = env.str(
+    "ORGANISATION_REGISTRATION_NUMBER", default="" if PRODUCTION else "0000000"
+)
+ORGANISATION_REGISTRATION = env.str(
+    "ORGANISATION_REGISTRATION",
+    default=(
+        f"{ORGANISATION_REGISTRATION_SCHEME} {ORGANISATION_REGISTRATION_NUMBER}"
+        + ("" if PRODUCTION else " (demo)")
+        if ORGANISATION_REGISTRATION_NUMBER
+        else ""
+    ),
+)
+ORGANISATION_TWITTER = env.str("ORGANISATION_TWITTER", default="")  # e.g. @charity
+# The public origin: links in emails, canonical URLs, the sitemap, social cards.
+# Production must name it: a canonical URL or sitemap on a default host would send search
+# engines elsewhere.
+SITE_URL = (
+    _required("SITE_URL") if PRODUCTION else env.str("SITE_URL", default="http://127.0.0.1:8000")
+).rstrip("/")
 
 # --- Donations and Stripe -------------------------------------------------------------------
 DONATION_CURRENCIES = env.list("DONATION_CURRENCIES", default=["USD", "EUR", "GBP", "JPY"])

@@ -1,10 +1,11 @@
 from django.conf import settings
 from django.contrib import admin
+from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path, re_path
 from django.views.generic import RedirectView
-from django.views.static import serve
 
-from campaign.views import favicon, healthz, how_gifts_are_used
+from campaign.views import favicon, healthz, how_gifts_are_used, media, robots_txt
+from projects.sitemaps import SITEMAPS
 
 handler500 = "campaign.views.server_error"
 
@@ -19,9 +20,10 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("favicon.ico", favicon, name="favicon"),
     path("how-your-gift-is-used/", how_gifts_are_used, name="how_gifts_are_used"),
+    path("robots.txt", robots_txt, name="robots_txt"),
+    path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
 ]
 
+
 if settings.SERVE_MEDIA:
-    urlpatterns += [
-        re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT}),
-    ]
+    urlpatterns += [re_path(r"^media/(?P<path>.*)$", media)]

@@ -8,12 +8,14 @@ from django.conf import settings
 from django.core.cache import caches
 from django.db import InterfaceError, OperationalError, connection
 from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.urls import Resolver404, resolve, reverse
 from django.utils.cache import patch_cache_control
 from django.views import defaults
 from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.http import require_GET
+from django.views.static import serve
 
 logger = logging.getLogger(__name__)
 
@@ -107,3 +109,26 @@ def admin_locked_out(
     )
     response["Retry-After"] = str(minutes * 60)
     return response
+
+
+@cache_control(max_age=3600, public=True)
+def robots_txt(request: HttpRequest) -> HttpResponse:
+    """Crawl the public pages; not the admin, the giving steps or donors' thank-you pages."""
+    lines = [
+        "User-agent: *",
+        "Allow: /",
+        "Disallow: /admin/",
+        "Disallow: /donations/",
+        "Disallow: /stripe/",
+        "Disallow: /projects/*/donate/",
+        "",
+        f"Sitemap: {settings.SITE_URL}{reverse('sitemap')}",
+        "",
+    ]
+    return HttpResponse("\n".join(lines), content_type="text/plain; charset=utf-8")
+
+
+def media(request: HttpRequest, path: str) -> HttpResponseBase:
+    """Uploaded photos, when this process serves them (SERVE_MEDIA). MEDIA_ROOT is read per
+    request, not when the URLconf loads, so a changed setting (the tests') is honoured."""
+    return serve(request, path, document_root=str(settings.MEDIA_ROOT))

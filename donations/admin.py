@@ -4,10 +4,12 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import connection
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest
+from django.template.response import TemplateResponse
 from django.utils.functional import cached_property
 
 from donations.models import (
@@ -17,9 +19,11 @@ from donations.models import (
     MatchingPool,
     Payout,
     PayoutLine,
+    SharedGift,
     TransitionLog,
     WebhookEvent,
 )
+from donations.selectors import share_channel_totals
 from donations.services import events, payouts
 
 
@@ -49,7 +53,14 @@ class DonationAdmin(admin.ModelAdmin):
         "stripe_fee",
         "needs_review",
     ]
-    list_filter = ["status", "frequency", "needs_review", "project", "amount_currency"]
+    list_filter = [
+        "status",
+        "frequency",
+        "needs_review",
+        "project",
+        "amount_currency",
+        "referral_channel",
+    ]
     search_fields = [
         "=id",
         "donor_name",
@@ -336,3 +347,34 @@ class PayoutLineAdmin(ReadOnlyAdmin):
     raw_id_fields = ["payout", "donation", "ledger_entry"]
     readonly_fields = [f.name for f in PayoutLine._meta.fields]
     ordering = ["id"]
+
+
+@admin.register(SharedGift)
+class SharedGiftAdmin(admin.ModelAdmin):
+    """How many gifts and how much money each share channel brought (read only)."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> TemplateResponse:
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        rows = share_channel_totals()
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Gifts by share channel",
+            "opts": self.model._meta,
+            "rows": rows,
+            "started": sum(r.started for r in rows),
+            "received": sum(r.received for r in rows),
+            **(extra_context or {}),
+        }
+        return TemplateResponse(request, "admin/donations/share_channels.html", context)

@@ -10,6 +10,7 @@ from djmoney.money import Money
 
 from donations.models import Donation
 from donations.money import currency_exponent
+from projects.sharing import Referral, referral_parse
 
 NUMBER = re.compile(r"^\d{1,9}(\.\d{1,4})?$")
 
@@ -141,6 +142,8 @@ class DonateForm(forms.Form):
         label="Public message (optional)",
         widget=forms.Textarea(attrs={"rows": 2}),
     )
+    # The referral code of the shared link the donor came from (hidden; projects.sharing).
+    ref = forms.CharField(required=False, max_length=100, widget=forms.HiddenInput)
     # Honeypot: hidden from people by CSS and aria-hidden; bots fill it in.
     website = forms.CharField(required=False, label="Leave this empty")
 
@@ -171,6 +174,10 @@ class DonateForm(forms.Form):
         the offered currencies (a re-shown form), else the project's."""
         value = self["currency"].value()
         return value if value in self.offered_currencies else self.project_currency
+
+    def clean_ref(self) -> Referral | None:
+        # Not the donor's input: a code that is not one of ours is dropped, never an error.
+        return referral_parse(self.cleaned_data.get("ref"))
 
     def clean_website(self) -> str:
         if self.cleaned_data.get("website"):

@@ -11,6 +11,7 @@ from djmoney.models.fields import MoneyField
 from djmoney.money import Money
 
 from projects.models import Project
+from projects.sharing import CHANNELS, REFERRAL_MAX_LENGTH, SHARE_CODE_LENGTH
 
 
 class Donation(models.Model):
@@ -95,6 +96,14 @@ class Donation(models.Model):
     # When the matching pools were consulted for this gift (once: a gift that found them dry
     # is not matched later when money returns to a pool).
     match_decided_at = models.DateTimeField(null=True, blank=True)
+    # Sharing (projects.sharing): the referral code of the shared link this gift came
+    # through and its channel (monthly instalments keep their plan's), and this gift's own
+    # code, made when its thank-you page first offers its donor share links.
+    referral_channel = models.CharField(
+        max_length=10, blank=True, choices=[("", "Not from a shared link"), *CHANNELS.items()]
+    )
+    referral_code = models.CharField(max_length=REFERRAL_MAX_LENGTH, blank=True)
+    share_code = models.CharField(max_length=SHARE_CODE_LENGTH, blank=True, editable=False)
 
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -113,11 +122,24 @@ class Donation(models.Model):
             models.Index(fields=["project", "status"]),
             models.Index(fields=["status", "created_at"]),
             models.Index(fields=["project", "donor_email"]),
+            # The admin's gifts-by-share-channel report: an index-only scan over the referred
+            # gifts alone (PostgreSQL; other databases ignore INCLUDE).
+            models.Index(
+                fields=["referral_channel", "project"],
+                include=["status", "counted"],
+                condition=~Q(referral_channel=""),
+                name="donation_referral_report",
+            ),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="donation_amount_positive"),
             models.CheckConstraint(condition=Q(refunded__gte=0), name="donation_refunded_nonneg"),
             models.CheckConstraint(condition=Q(counted__gte=0), name="donation_counted_nonneg"),
+            models.UniqueConstraint(
+                fields=["share_code"],
+                condition=~Q(share_code=""),
+                name="donation_share_code_unique",
+            ),
         ]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -544,3 +566,12 @@ class PayoutLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.balance_transaction_id} {self.net} {self.currency}"
+
+
+class SharedGift(Donation):
+    """Gifts that came through a share link, for the per-channel report (no table)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "gift by share channel"
+        verbose_name_plural = "gifts by share channel"

@@ -2,8 +2,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal
+from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 from djmoney.money import Money
 
@@ -89,3 +90,66 @@ def donation_matches(d: Donation) -> list[tuple[str, Money]]:
         live[a.pool_id] = live.get(a.pool_id, Decimal(0)) + a.amount
         names[a.pool_id] = a.pool.sponsor_name if a.pool.show_sponsor else "A matching donor"
     return [(names[k], Money(v, d.project.currency)) for k, v in live.items() if v > 0]
+
+
+@dataclass(frozen=True)
+class ChannelTotals:
+    """Gifts that came through one share channel (projects.sharing.CHANNELS)."""
+
+    channel: str
+    label: str
+    started: int  # every gift begun from a shared link, paid or not
+    received: int  # succeeded (or partly refunded) gifts
+    money: list[Money]  # what they add to projects' totals, one sum per project currency
+
+
+def share_channel_totals() -> list[ChannelTotals]:
+    """Gifts and money per share channel, for the admin. One aggregate over the partial
+    covering index ``donation_referral_report`` (an index-only scan: only referred gifts are
+    in it, with the status and counted amount the sums need), plus the projects' currencies.
+    Money is what the gifts add to their projects' totals (net of refunds, in the project's
+    currency); matched money is not included."""
+    from projects.sharing import CHANNELS
+
+    rows = _share_channel_rows()
+    currencies = dict(Project.objects.values_list("pk", "cost_currency"))
+    totals: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        entry = totals.setdefault(
+            row["referral_channel"], {"started": 0, "received": 0, "money": {}}
+        )
+        entry["started"] += row["started"]
+        entry["received"] += row["received"]
+        currency = str(currencies.get(row["project_id"], ""))
+        entry["money"][currency] = entry["money"].get(currency, Decimal(0)) + (row["money"] or 0)
+    return [
+        ChannelTotals(
+            channel=channel,
+            label=label,
+            started=totals.get(channel, {}).get("started", 0),
+            received=totals.get(channel, {}).get("received", 0),
+            money=[
+                Money(amount, currency)
+                for currency, amount in sorted(totals.get(channel, {}).get("money", {}).items())
+                if amount
+            ],
+        )
+        for channel, label in CHANNELS.items()
+    ]
+
+
+RECEIVED = [S.SUCCEEDED, S.PARTIALLY_REFUNDED, S.DISPUTED]
+
+
+def _share_channel_rows() -> QuerySet[Any, Any]:
+    """Per channel and project: gifts started, received, and the money they count."""
+    return (
+        Donation.objects.exclude(referral_channel="")
+        .values("referral_channel", "project_id")
+        .annotate(
+            started=Count("status"),
+            received=Count("status", filter=Q(status__in=RECEIVED)),
+            money=Sum("counted"),
+        )
+        .order_by()
+    )

@@ -24,7 +24,9 @@ from donations.selectors import donation_matches, donation_public_status, match_
 from donations.services import catchup, events
 from donations.services.giving import CheckoutUnavailable, GiftRequest, donation_start
 from donations.services.ratelimit import gift_start_limited
+from donations.services.sharing import share_code_ensure
 from projects.selectors import project_detail_get, project_for_totals, project_funding
+from projects.seo import site_meta
 from projects.templatetags.campaign_tags import money
 from projects.views import project_detail_context
 
@@ -94,6 +96,7 @@ def donate(request: HttpRequest, slug: str) -> HttpResponse:
         tribute_name=data["tribute_name"].strip(),
         tribute_notify_email=data["tribute_notify_email"],
         cover_fee=data["cover_fee"],
+        referral=data["ref"],
     )
     try:
         _donation, url = donation_start(
@@ -121,13 +124,19 @@ def _donation_for_donor(donation_id: UUID) -> Donation:
 @require_GET
 def thanks(request: HttpRequest, donation_id: UUID) -> HttpResponse:
     donation = _donation_for_donor(donation_id)
+    status = donation_public_status(donation)
+    # Share links for a gift that went through (or is on its way), with the gift's own code.
+    sharing = status.code in {"confirmed", "processing"}
     return render(
         request,
         "donations/thanks.html",
         {
             "donation": donation,
-            "status": donation_public_status(donation),
+            "status": status,
+            "share_code": share_code_ensure(donation=donation) if sharing else "",
             "matches": donation_matches(donation),
+            # A donor's own page: not for search results.
+            "meta": site_meta(title="Thank you", path=request.path, robots="noindex"),
         },
     )
 

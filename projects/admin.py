@@ -52,7 +52,8 @@ class PhotoInline(admin.StackedInline):
     def preview(self, obj: Photo) -> str:
         if not obj.pk or not obj.image:
             return "—"
-        name = obj.renditions.get("480") or obj.image.name
+        r = obj.renditions or {}
+        name = (r.get("jpeg") or r.get("png") or r).get("480") or obj.image.name
         return format_html('<img src="/media/{}" alt="" style="max-width:240px">', name)
 
 

@@ -79,6 +79,8 @@ class Project(models.Model):
 
     hero_image = models.ImageField(upload_to="projects/hero/", blank=True)
     hero_renditions = models.JSONField(default=dict, blank=True, editable=False)
+    hero_width = models.PositiveIntegerField(default=0, editable=False)
+    hero_height = models.PositiveIntegerField(default=0, editable=False)
     hero_alt = models.CharField("hero photo alt text", max_length=250, blank=True)
     hero_caption = models.CharField(max_length=300, blank=True)
     hero_credit = models.CharField(max_length=200, blank=True)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 
 from django.http import HttpRequest, HttpResponse
@@ -10,6 +11,7 @@ from djmoney.money import Money
 from projects.forms import CALCULATOR_MAX, CALCULATOR_MIN, AcresCalculatorForm
 from projects.models import Project
 from projects.selectors import project_detail_get, project_funding, project_list_published
+from projects.seo import project_list_meta, project_meta
 
 CALCULATOR_DEFAULT_GIFT = Decimal("50")
 
@@ -17,7 +19,9 @@ CALCULATOR_DEFAULT_GIFT = Decimal("50")
 def project_list(request: HttpRequest) -> HttpResponse:
     projects = list(project_list_published())
     items = [(p, project_funding(p)) for p in projects]
-    return render(request, "projects/list.html", {"items": items})
+    return render(
+        request, "projects/list.html", {"items": items, "meta": project_list_meta(projects)}
+    )
 
 
 def _calculator(request: HttpRequest, project: Project) -> dict[str, object]:
@@ -49,9 +53,11 @@ def _calculator(request: HttpRequest, project: Project) -> dict[str, object]:
 
 def project_detail_context(request: HttpRequest, project: Project) -> dict[str, object]:
     """Everything projects/detail.html needs; the donations app re-renders it with form errors."""
+    funding = project_funding(project)
     return {
         "project": project,
-        "funding": project_funding(project),
+        "funding": funding,
+        "meta": project_meta(project, funding),
         **_calculator(request, project),
     }
 
@@ -67,8 +73,14 @@ def project_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 def project_fact_sheet(request: HttpRequest, slug: str) -> HttpResponse:
     project = project_detail_get(slug=slug, user=request.user)
+    funding = project_funding(project)
+    meta = project_meta(project, funding, path=request.path)
     return render(
         request,
         "projects/fact_sheet.html",
-        {"project": project, "funding": project_funding(project)},
+        {
+            "project": project,
+            "funding": funding,
+            "meta": replace(meta, title=f"Fact sheet: {project.title}"),
+        },
     )

@@ -17,6 +17,7 @@ from donations.providers import ProviderError, provider
 from donations.providers.facts import CheckoutRequest
 from donations.services.lifecycle import donation_fail
 from projects.models import Project
+from projects.sharing import REFERRAL_PARAM, Referral
 
 logger = logging.getLogger(__name__)
 
@@ -50,6 +51,7 @@ class GiftRequest:
     tribute_name: str = ""
     tribute_notify_email: str = ""
     cover_fee: bool = False
+    referral: Referral | None = None  # the shared link the donor came through
 
 
 class CheckoutUnavailable(Exception):
@@ -66,7 +68,12 @@ def _checkout_request(d: Donation, *, base_url: str) -> CheckoutRequest:
         donor_email=d.donor_email,
         metadata={"donation_id": str(d.pk), "project": project.slug},
         success_url=base_url + reverse("donations:thanks", kwargs={"donation_id": d.pk}),
-        cancel_url=base_url + project.get_absolute_url() + f"?cancelled={d.pk}#donate",
+        # Back on the form after cancelling, a gift from a shared link still carries its code.
+        cancel_url=base_url
+        + project.get_absolute_url()
+        + f"?cancelled={d.pk}"
+        + (f"&{REFERRAL_PARAM}={d.referral_code}" if d.referral_code else "")
+        + "#donate",
     )
 
 
@@ -90,6 +97,8 @@ def donation_start(*, gift: GiftRequest, base_url: str) -> tuple[Donation, str]:
             tribute_type=gift.tribute_type,
             tribute_name=gift.tribute_name,
             tribute_notify_email=gift.tribute_notify_email,
+            referral_channel=gift.referral.channel if gift.referral else "",
+            referral_code=gift.referral.code if gift.referral else "",
         )
     try:
         started = provider().checkout_session_create(

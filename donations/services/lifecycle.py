@@ -396,6 +396,8 @@ def _instalment_for(plan: Donation, invoice: InvoiceFact) -> Donation:
             message="",
             tribute_type=plan.tribute_type,
             tribute_name=plan.tribute_name,
+            referral_channel=plan.referral_channel,
+            referral_code=plan.referral_code,
             subscription_id=plan.subscription_id,
             customer_id=plan.customer_id,
             invoice_id=invoice.id,

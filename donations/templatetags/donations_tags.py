@@ -13,6 +13,7 @@ from donations.money import currency_exponent
 from donations.selectors import match_offer, recent_supporters
 from donations.services.giving import fee_fixed
 from projects.selectors import project_funding
+from projects.sharing import REFERRAL_PARAM, referral_parse
 
 register = template.Library()
 
@@ -55,6 +56,13 @@ def donate_form(context: template.Context) -> dict[str, Any]:
         }
         for c in form.offered_currencies
     }
+    # The shared link's referral code: from the re-shown form, else from the page's address.
+    raw = (
+        form["ref"].value()
+        if form.is_bound
+        else (request.GET.get(REFERRAL_PARAM) if request else "")
+    )
+    referral = referral_parse(raw)
     return {
         "project": project,
         "form": form,
@@ -66,6 +74,7 @@ def donate_form(context: template.Context) -> dict[str, Any]:
         "preview": project.status == project.Status.DRAFT,
         "ORGANISATION_NAME": settings.ORGANISATION_NAME,
         "ORGANISATION_REGISTRATION": settings.ORGANISATION_REGISTRATION,
+        "referral_code": referral.code if referral else "",
         "preset_sets": preset_sets,
         "shown_currency": shown,
         "offered_currencies": form.offered_currencies,

@@ -181,9 +181,14 @@ def demo_project_load() -> Project:
         data = landscape(HERO[3], seed=1)
         project.hero_image.save("andes-valley.jpg", _clean_upload(data, "andes-valley"))
         project_hero_refresh(project=project)
+    elif "social" not in (project.hero_renditions or {}):  # made before WebP and social cards
+        project_hero_refresh(project=project)
 
     captions = [caption for caption, _alt, _scene in PHOTOS]
     project.photos.exclude(caption__in=captions).delete()  # older demo images
+    for photo in project.photos.all():
+        if "webp" not in (photo.renditions or {}):  # made before WebP
+            photo_renditions_refresh(photo=photo)
     existing = set(project.photos.values_list("caption", flat=True))
     for n, (caption, alt, scene) in enumerate(PHOTOS):
         if caption in existing:

@@ -20,7 +20,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db.models.fields.files import FieldFile
-from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError, features
 
 if TYPE_CHECKING:
     from projects.models import Photo, Project
@@ -144,32 +144,99 @@ def _save_clean(image: Image.Image, out: IO[bytes], fmt: str, icc: bytes | None)
         image.save(out, format="JPEG", quality=88, optimize=True, **options)
 
 
-def renditions_build(field_file: FieldFile) -> dict[str, str]:
-    """Write resized copies of a stored, already-clean image; return {width: storage name}."""
-    renditions: dict[str, str] = {}
+# Modern formats beside the JPEG (or PNG) fallback, best first: browsers take the first
+# <source> type they support. AVIF only where this Pillow was built with it.
+MODERN_FORMATS: tuple[tuple[str, str, dict[str, object]], ...] = (
+    *((("avif", "AVIF", {"quality": 60, "speed": 6}),) if features.check("avif") else ()),
+    ("webp", "WEBP", {"quality": 80, "method": 4}),
+)
+MIME_TYPES = {
+    "avif": "image/avif",
+    "webp": "image/webp",
+    "jpeg": "image/jpeg",
+    "png": "image/png",
+}
+# Modern copies are also made at the original's own width (so the largest <source>
+# candidate is as sharp as the <img>), up to this width: a 6000 px upload is not worth it.
+MODERN_MAX_WIDTH = 2400
+SOCIAL_SIZE = (1200, 630)  # Open Graph and Twitter's summary_large_image
+
+
+def _encode(
+    image: Image.Image, fmt: str, icc: bytes | None = None, **options: object
+) -> ContentFile[bytes]:
+    """Pixels and the colour profile only, as _save_clean writes uploads: Pillow would carry
+    a JPEG comment or XMP read from the original over into the copy."""
+    image.info = {}
+    if icc:
+        options["icc_profile"] = icc
+    out = io.BytesIO()
+    image.save(out, format=fmt, **options)  # type: ignore[arg-type]
+    return ContentFile(out.getvalue())
+
+
+def renditions_build(field_file: FieldFile) -> dict[str, object]:
+    """Write resized copies of a stored, already-clean image.
+
+    Returns ``{"jpeg" (or "png"): {width: name}, "webp": {width: name}, "avif": {...}}``:
+    the fallback format at the widths narrower than the original (the original itself is the
+    widest fallback), each modern format at those widths and at the original's own width.
+    Every key is the copy's true width, so a srcset made from it tells the truth.
+    """
     with field_file.open("rb") as fh, Image.open(fh) as original:
         original.load()
         base = PurePosixPath(field_file.name or "image")
-        for width in settings.IMAGE_RENDITION_WIDTHS:
-            if width >= original.width:
-                continue
+        icc = _rgb_profile(original.info.get("icc_profile"), original.mode)
+        alpha = original.mode == "RGBA"
+        fallback = "png" if alpha else "jpeg"
+        renditions: dict[str, dict[str, str]] = {fallback: {}}
+        widths = [w for w in settings.IMAGE_RENDITION_WIDTHS if w < original.width]
+        modern_widths = sorted({*widths, min(original.width, MODERN_MAX_WIDTH)})
+        for width in modern_widths:
             copy = original.copy()
             copy.thumbnail((width, IMAGE_MAX_ASPECT * width), Image.Resampling.LANCZOS)
-            out = io.BytesIO()
-            icc = _rgb_profile(original.info.get("icc_profile"), original.mode)
-            options: dict[str, object] = {"icc_profile": icc} if icc else {}
-            if copy.mode == "RGBA":
-                copy.info = {}
-                copy.save(out, format="PNG", optimize=True, **options)
-                ext = "png"
-            else:
+            if not alpha:
                 copy = copy.convert("RGB")
-                copy.info = {}
-                copy.save(out, format="JPEG", quality=82, progressive=True, **options)
-                ext = "jpg"
-            target = f"{base.parent}/renditions/{base.stem}-{width}.{ext}"
-            renditions[str(width)] = default_storage.save(target, ContentFile(out.getvalue()))
-    return renditions
+            if width in widths:
+                if alpha:
+                    content, ext = _encode(copy, "PNG", icc, optimize=True), "png"
+                else:
+                    content = _encode(copy, "JPEG", icc, quality=82, progressive=True)
+                    ext = "jpg"
+                target = f"{base.parent}/renditions/{base.stem}-{width}.{ext}"
+                renditions[fallback][str(copy.width)] = default_storage.save(target, content)
+            for key, fmt, options in MODERN_FORMATS:
+                target = f"{base.parent}/renditions/{base.stem}-{width}.{key}"
+                saved = default_storage.save(target, _encode(copy, fmt, icc, **options))
+                renditions.setdefault(key, {})[str(copy.width)] = saved
+    return dict(renditions)
+
+
+def rendition_names(renditions: dict[str, object]) -> list[str]:
+    """Every file name a renditions dict refers to (all formats, widths and the social card)."""
+    names: list[str] = []
+    for value in renditions.values():
+        if isinstance(value, dict):
+            names.extend(str(v) for v in value.values())
+        elif isinstance(value, str):
+            names.append(value)
+    return names
+
+
+def social_rendition_build(field_file: FieldFile) -> str:
+    """A 1200x630 JPEG for link previews (Open Graph, Twitter cards): the photo scaled to
+    cover that frame and cropped to it around the centre. JPEG, because not every service
+    that fetches link previews reads WebP or AVIF."""
+    with field_file.open("rb") as fh, Image.open(fh) as original:
+        original.load()
+        icc = _rgb_profile(original.info.get("icc_profile"), original.mode)
+        card = ImageOps.fit(
+            original.convert("RGB"), SOCIAL_SIZE, Image.Resampling.LANCZOS, centering=(0.5, 0.5)
+        )
+        base = PurePosixPath(field_file.name or "image")
+        target = f"{base.parent}/renditions/{base.stem}-social.jpg"
+        content = _encode(card, "JPEG", icc, quality=85, progressive=True)
+        return default_storage.save(target, content)
 
 
 def photo_renditions_refresh(*, photo: Photo) -> None:
@@ -180,5 +247,17 @@ def photo_renditions_refresh(*, photo: Photo) -> None:
 
 
 def project_hero_refresh(*, project: Project) -> None:
-    project.hero_renditions = renditions_build(project.hero_image) if project.hero_image else {}
-    project.save(update_fields=["hero_renditions"])
+    """Rebuild the hero's renditions (responsive and social) and its stored dimensions."""
+    if project.hero_image:
+        project.hero_renditions = {
+            **renditions_build(project.hero_image),
+            "social": social_rendition_build(project.hero_image),
+        }
+        project.hero_width, project.hero_height = (
+            project.hero_image.width,
+            project.hero_image.height,
+        )
+    else:
+        project.hero_renditions = {}
+        project.hero_width = project.hero_height = 0
+    project.save(update_fields=["hero_renditions", "hero_width", "hero_height"])

@@ -1,14 +1,18 @@
 from __future__ import annotations
 
+import json
 import re
 from decimal import Decimal
+from typing import Any
 
 from babel.numbers import format_currency, format_decimal, get_currency_symbol
 from django import template
-from django.utils.html import strip_tags
+from django.conf import settings
+from django.utils.html import format_html, strip_tags
 from django.utils.safestring import SafeString, mark_safe
 from djmoney.money import Money
 
+from projects.services.images import MIME_TYPES, MODERN_FORMATS
 from projects.services.sanitize import html_sanitize
 
 register = template.Library()
@@ -80,19 +84,40 @@ def lead_is_teaser(lead: str, body: str) -> bool:
     return text.startswith(" ".join(stem.split()))
 
 
-@register.simple_tag
-def srcset(renditions: dict[str, str], original: str, width: int) -> str:
-    """A srcset from the stored renditions plus the original at its own width (the hero's
-    width is unknown until it is stored: then the renditions alone, never a guessed "2000w")."""
-    from django.conf import settings
+def _by_format(renditions: dict[str, Any]) -> dict[str, dict[str, str]]:
+    """{format: {width: name}}; renditions stored before WebP ({width: name}) are JPEG."""
+    if renditions and all(str(k).isdigit() for k in renditions):
+        return {"jpeg": {str(k): str(v) for k, v in renditions.items()}}
+    return {k: v for k, v in (renditions or {}).items() if isinstance(v, dict)}
 
-    parts = [
+
+def _candidates(names: dict[str, str]) -> str:
+    return ", ".join(
         f"{settings.MEDIA_URL}{name} {w}w"
-        for w, name in sorted(renditions.items(), key=lambda kv: int(kv[0]))
+        for w, name in sorted(names.items(), key=lambda kv: int(kv[0]))
+    )
+
+
+@register.simple_tag
+def srcset(renditions: dict[str, Any], original: str, width: int) -> str:
+    """The fallback (JPEG or PNG) srcset: its renditions plus the original at its true width
+    (left out when the width is unknown, rather than guessed)."""
+    formats = _by_format(renditions)
+    names = dict(formats.get("jpeg") or formats.get("png") or {})
+    if original and width:
+        names[str(width)] = original
+    return _candidates(names)
+
+
+@register.simple_tag
+def picture_sources(renditions: dict[str, Any]) -> list[tuple[str, str]]:
+    """(MIME type, srcset) for each modern format of a photo, best first, for <source>."""
+    formats = _by_format(renditions)
+    return [
+        (MIME_TYPES[key], _candidates(formats[key]))
+        for key, _fmt, _options in MODERN_FORMATS
+        if formats.get(key)
     ]
-    if original and width:  # its true width, or left out rather than guessed
-        parts.append(f"{settings.MEDIA_URL}{original} {width}w")
-    return ", ".join(parts)
 
 
 @register.filter
@@ -100,3 +125,36 @@ def rich_text(html: str) -> SafeString:
     """Staff rich text, cleaned again as it is rendered: saving cleans it too, but rows written
     around ``save()`` (bulk updates, raw SQL, old data) must never reach a page unclean."""
     return mark_safe(html_sanitize(html or ""))  # noqa: S308 - sanitised just above
+
+
+@register.filter
+def json_ld(data: dict[str, Any]) -> SafeString:
+    """A schema.org JSON-LD block. Escaped as json_script escapes (no "</script>" can end it
+    early); a data block, not a script, so the Content-Security-Policy does not apply."""
+    from django.core.serializers.json import DjangoJSONEncoder
+    from django.utils.html import _json_script_escapes  # type: ignore[attr-defined]
+
+    text = json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False).translate(
+        _json_script_escapes
+    )
+    return format_html('<script type="application/ld+json">{}</script>', mark_safe(text))  # noqa: S308
+
+
+@register.inclusion_tag("projects/_share.html")
+def share_links(
+    project: Any, *, text: str = "", share_code: str = "", heading: str = ""
+) -> dict[str, Any]:
+    """Plain share links (no third-party script) for a project, each with its referral code;
+    ``share_code`` is the sharing gift's, on the thank-you page."""
+    from projects.sharing import share_links as links_for
+
+    text = (
+        text
+        or f"Help protect {number(project.acres)} acres in {project.location_display}: {project.title}"
+    )
+    links = links_for(project, text=text, share_code=share_code)
+    return {
+        "heading": heading or "Share this project",
+        "links": [link for link in links if link.channel != "link"],
+        "copy": next(link for link in links if link.channel == "link"),
+    }

@@ -13,9 +13,10 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.test import Client
-from PIL import ExifTags, Image
+from PIL import ExifTags, Image, features
 
 from projects.models import Photo, Project, Section, Threat
+from projects.services.images import rendition_names
 from tests.conftest import jpeg_bytes
 from tests.projects.conftest import (
     add_inline,
@@ -360,14 +361,19 @@ def test_exif_orientation_is_applied(rotated_upload: Photo) -> None:
         assert r > 200 and g < 80
         r, g, _ = _pixel(rgb, (10, 10))
         assert r < 100 and g > 90
-    assert set(photo.renditions) == {"480"}
-    with Image.open(_stored(photo.renditions["480"])) as small:
+    assert set(photo.renditions["jpeg"]) == {"480"}
+    with Image.open(_stored(photo.renditions["jpeg"]["480"])) as small:
         assert small.size == (480, 720)
+    for key in ("webp", *(("avif",) if features.check("avif") else ())):
+        for width, height in [(480, 720), (800, 1200)]:
+            with Image.open(_stored(photo.renditions[key][str(width)])) as modern:
+                assert modern.format == key.upper() and modern.size == (width, height)
 
 
 def test_gps_and_other_metadata_are_stripped(rotated_upload: Photo) -> None:
-    names = [rotated_upload.image.name, *rotated_upload.renditions.values()]
-    assert len(names) == 2
+    names = [str(rotated_upload.image.name), *rendition_names(rotated_upload.renditions)]
+    # The original, one JPEG rendition and each modern format at two widths.
+    assert len(names) == 2 + 2 * (2 if features.check("avif") else 1)
     for name in names:
         raw = _stored(name).read_bytes()
         assert b"Exif\x00\x00" not in raw
@@ -421,8 +427,10 @@ def test_text_metadata_is_stripped_and_the_colour_profile_kept(
     status, html = _post_photo(editor_client, project, f"meta.{fmt.lower()}", content)
     assert status == 302, form_errors(html)
     photo = Photo.objects.get(project=project)
-    names = [photo.image.name, *photo.renditions.values()]
-    assert len(names) == 3  # the original and two renditions (480, 960)
+    names = [str(photo.image.name), *rendition_names(photo.renditions)]
+    # The original, two fallback renditions (480, 960) and each modern format (WebP, AVIF
+    # where Pillow has it) at those widths and the original's 1200.
+    assert len(names) == 3 + 3 * (2 if features.check("avif") else 1)
     for name in names:
         raw = _stored(name).read_bytes()
         for secret in SECRETS:

@@ -39,6 +39,7 @@ def production_env(**overrides: str | None) -> dict[str, str]:
         "REDIS_URL": "redis://redis.invalid:6379/0",
         "STRIPE_SECRET_KEY": "sk_live_" + secrets.token_hex(24),
         "STRIPE_WEBHOOK_SECRET": "whsec_" + secrets.token_hex(24),
+        "SITE_URL": "https://gifts.example.org",
     }
     for key, value in overrides.items():
         if value is None:
@@ -90,7 +91,8 @@ def test_production_turns_on_https_only_settings() -> None:
 
 
 @pytest.mark.parametrize(
-    "missing", ["SECRET_KEY", "ALLOWED_HOSTS", "STRIPE_WEBHOOK_SECRET", "REDIS_URL"]
+    "missing",
+    ["SECRET_KEY", "ALLOWED_HOSTS", "STRIPE_WEBHOOK_SECRET", "REDIS_URL", "SITE_URL"],
 )
 @pytest.mark.parametrize("value", [None, ""], ids=["unset", "empty"])
 def test_production_refuses_to_start_without_each_secret(missing: str, value: str | None) -> None:
@@ -290,6 +292,7 @@ def test_compose_environment_is_what_settings_read(compose: dict[str, Any]) -> N
             "REDIS_URL",
             "STRIPE_SECRET_KEY",
             "STRIPE_WEBHOOK_SECRET",
+            "SITE_URL",
         } <= set(env), name
     # The database service and the app agree on the credentials.
     db_env = compose["services"]["db"]["environment"]

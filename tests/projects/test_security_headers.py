@@ -17,6 +17,8 @@ from projects.models import Project
 from projects.services.demo import SEED_SLUG
 from projects.services.editor import prose_editor_importmap_hash
 
+DATA_TYPES = {"application/json", "application/ld+json", "importmap"}
+
 
 class InlineCode(HTMLParser):
     """Collects inline <script> bodies (other than JSON data) and on* attributes."""
@@ -36,12 +38,9 @@ class InlineCode(HTMLParser):
             ).lower().strip().startswith("javascript:"):
                 self.found.append(f"<{tag} {name}=javascript:...>")
         if tag == "script":
-            # JSON data (json_script) and import maps (JSON that only maps module names to
-            # our static URLs) are not code.
-            self._in_script = "src" not in names and names.get("type") not in {
-                "application/json",
-                "importmap",
-            }
+            # JSON data (json_script), JSON-LD (schema.org data blocks, never run) and import
+            # maps (JSON that only maps module names to our static URLs) are not code.
+            self._in_script = "src" not in names and names.get("type") not in DATA_TYPES
 
     def handle_endtag(self, tag: str) -> None:
         if tag == "script":
@@ -76,6 +75,8 @@ def test_the_inline_code_finder_finds_inline_code() -> None:
     assert not inline_code('<script src="/static/js/x.js"></script>')
     assert not inline_code('<script id="d" type="application/json">{"a": 1}</script>')
     assert not inline_code('<script type="importmap">{"imports": {}}</script>')
+    assert not inline_code('<script type="application/ld+json">{"@type": "NGO"}</script>')
+    assert inline_code('<script type="text/javascript">go()</script>')
 
 
 @pytest.fixture
