@@ -29,6 +29,7 @@ PROCESS_EVENTS = 500
 FRESH_EVENTS = 150
 FRESH_RATE = 15.0  # events per second, a busy campaign evening
 LOGS = common.ROOT / "artifacts" / "bench"
+QUEUES = ("celery", "email")  # every queue the worker is started on (-Q celery,email)
 
 
 def _client(
@@ -118,6 +119,7 @@ def _worker(env: dict[str, str], name: str, queues: str = "celery,email") -> Any
         "--without-heartbeat",
         "--without-gossip",
         "--without-mingle",
+        "--include=benchmarks.tasks",
     ]
     return common.process(cmd, env, LOGS / f"{name}.log")
 
@@ -134,9 +136,68 @@ def _signed_bodies(n: int, sessions: list[dict[str, Any]] | None = None) -> list
 
 
 def _purge_queue() -> None:
+    """Empty every queue a worker consumes. ``app.control.purge()`` empties only the queues
+    the app declares, which left the email queue growing run after run."""
     from campaign.celery import app
 
-    app.control.purge()
+    with app.connection_for_write() as conn:
+        channel = conn.default_channel
+        for queue in QUEUES:
+            try:
+                channel.queue_purge(queue)  # type: ignore[attr-defined]
+            except Exception:  # noqa: BLE001, S110 - a queue never declared has nothing in it
+                pass
+
+
+def _ms_each(work: Any, items: list[Any]) -> float:
+    began = time.perf_counter()
+    for item in items:
+        work(item)
+    return round((time.perf_counter() - began) * 1000 / len(items), 3)
+
+
+def profile(n: int = 300) -> dict[str, float]:
+    """Where a webhook's time goes, in this process, per event (ms): the signature check, the
+    inbox insert with its commit, the broker publish that follows the commit, the whole view
+    through the test client, and the trivial view through the same client."""
+    from django.db import transaction
+    from django.test import Client
+    from django.utils import timezone
+
+    from campaign.celery import app
+    from donations.providers import provider
+    from donations.services import enqueue, events
+
+    app.conf.task_always_eager = False  # published to the broker, as under gunicorn
+    bodies = _signed_bodies(n)
+    verified = [provider().webhook_verify(body, header) for body, header in bodies]
+    pks: list[int] = []
+
+    def insert(event: Any) -> None:
+        with transaction.atomic():
+            pk = events._inbox_insert(event, timezone.now())
+        if pk is not None:
+            pks.append(pk)
+
+    client = Client()
+    fresh = _signed_bodies(n)
+    out = {
+        "signature_check_ms": _ms_each(lambda b: provider().webhook_verify(*b), bodies),
+        "insert_and_commit_ms": _ms_each(insert, verified),
+        "broker_publish_ms": _ms_each(lambda pk: enqueue.enqueue(enqueue.EVENT_PROCESS, pk), pks),
+        "whole_view_ms": _ms_each(
+            lambda b: client.post(
+                "/stripe/webhook/",
+                data=b[0],
+                content_type="application/json",
+                HTTP_STRIPE_SIGNATURE=b[1],
+            ),
+            fresh,
+        ),
+        "trivial_view_ms": _ms_each(lambda _: client.post("/bench/trivial/"), fresh),
+    }
+    _purge_queue()
+    return out
 
 
 def ingestion() -> dict[str, Any]:
@@ -166,7 +227,10 @@ def ingestion() -> dict[str, Any]:
     _purge_queue()  # no worker ran: drop the queued processing tasks
     WebhookEvent.objects.filter(stripe_id__startswith="evt_test_").delete()
     median = sorted(rounds, key=lambda r: r["ratio"])[len(rounds) // 2]
+    profiled = profile()
+    WebhookEvent.objects.filter(stripe_id__startswith="evt_test_").delete()
     return {
+        "profile": profiled,
         "webhook_vs_trivial": median["ratio"],
         "trivial_per_s": median["trivial_view"]["per_s"],
         "webhook_per_s": median["webhook"]["per_s"],
@@ -253,15 +317,53 @@ def _process_once(fake: Any, queues: str) -> dict[str, Any]:
     }
 
 
+def _noop_once() -> dict[str, Any]:
+    """The same worker, queue and acks, tasks that do nothing but count themselves."""
+    from django.core.cache import cache
+
+    from benchmarks.tasks import noop
+
+    key = f"bench:noop:{time.time_ns()}"
+    cache.set(key, 0, 3600)
+    env = common.server_env()
+    with _worker(env, "processing-worker-noop", "celery"):
+        time.sleep(4)  # worker boot
+        began = time.perf_counter()
+        for _ in range(PROCESS_EVENTS):
+            noop.delay(key)
+        deadline = time.monotonic() + 300
+        done = 0
+        while time.monotonic() < deadline:
+            done = int(cache.get(key) or 0)
+            if done >= PROCESS_EVENTS:
+                break
+            time.sleep(0.05)
+        elapsed = time.perf_counter() - began
+    _purge_queue()
+    return {
+        "tasks": PROCESS_EVENTS,
+        "done": done,
+        "seconds": round(elapsed, 2),
+        "per_s": round(done / elapsed, 1),
+    }
+
+
 def processing(fake: Any) -> dict[str, Any]:
-    """Money events alone (receipts wait on the email queue, as with a separate email
-    worker), then the same with the two processes also sending every receipt."""
+    """A no-op task through the same worker (the baseline), money events alone (receipts
+    wait on the email queue, as with a separate email worker), then the same with the two
+    processes also sending every receipt. Every queue is emptied before each run, so no run
+    also sends an earlier run's receipts."""
+    _purge_queue()
+    baseline = _noop_once()
     events_only = _process_once(fake, "celery")
+    _purge_queue()
     with_email = _process_once(fake, "celery,email")
     return {
         "per_s": events_only["per_s"],
+        "noop_per_s": baseline["per_s"],
+        "vs_noop": round(events_only["per_s"] / baseline["per_s"], 3),
         "per_s_with_receipts_on_same_processes": with_email["per_s"],
-        "runs": [events_only, with_email],
+        "runs": [baseline, events_only, with_email],
     }
 
 

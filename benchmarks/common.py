@@ -19,8 +19,9 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-# One database per checkout if needed (BENCH_DB): benchmarks truncate what they seed.
-BENCH_DB = os.environ.get("BENCH_DB", "campaign_bench")
+# A database of its own (created and migrated here): benchmarks truncate what they seed.
+# BENCH_DB (or BENCH_DATABASE) names another, e.g. one per checkout.
+BENCH_DB = os.environ.get("BENCH_DB") or os.environ.get("BENCH_DATABASE", "campaign_bench")
 WEBHOOK_SECRET = "whsec_benchmark_secret"
 
 

@@ -47,6 +47,8 @@ else:
     DEBUG = env.bool("DJANGO_DEBUG", default=False)
 
 INSTALLED_APPS = [
+    # Before the admin so that its translated-field widgets and checks are in place.
+    "modeltranslation",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -69,10 +71,14 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # After sessions, before common: /es/... is Spanish; an unprefixed page follows the
+    # language cookie, then Accept-Language (campaign/middleware.py).
+    "campaign.middleware.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    # Names the signed-in user and the path in the money models' history (PostgreSQL).
+    # Names the signed-in user and the path in the money models' history (PostgreSQL), for
+    # the methods in PGHISTORY_MIDDLEWARE_METHODS.
     "donations.history.HistoryMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -95,6 +101,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "campaign.context_processors.site",
+                "campaign.context_processors.page_cache",
             ],
         },
     },
@@ -135,6 +142,23 @@ else:
             "LOCATION": "counters",
         },
     }
+
+# Only requests that change things carry the history context: on a GET it would open every
+# visitor's session (Vary: Cookie, so no shared cache could keep the page) and prefix every
+# query of the page with two set_config calls.
+PGHISTORY_MIDDLEWARE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
+
+# Whole-page cache of the public pages for anonymous visitors (campaign/pagecache.py): kept
+# until the page version moves (any change a page shows) or this many seconds pass; 0 = off.
+PAGE_CACHE_SECONDS = env.int("PAGE_CACHE_SECONDS", default=300)
+# How long nginx's micro-cache may keep such a page (X-Accel-Expires): the thermometer is
+# at most this stale behind the proxy.
+PAGE_PROXY_CACHE_SECONDS = env.int("PAGE_PROXY_CACHE_SECONDS", default=5)
+# Hooks naming the next moment a page changes by the clock alone (a pool opening or closing).
+PAGE_CACHE_EXPIRY = ["donations.selectors.match_next_change"]
+# The donate form's first post without JavaScript carries no token (cached pages have none):
+# this view shows the form again with one.
+CSRF_FAILURE_VIEW = "donations.views.csrf_failure"
 
 # --- Celery ---------------------------------------------------------------------------------
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "memory://")
@@ -178,6 +202,9 @@ CELERY_DB_REUSE_MAX = env.int("CELERY_DB_REUSE_MAX", default=200)
 CELERY_TASK_ROUTES = {
     "donations.tasks.receipt_send": {"queue": "email"},
     "donations.tasks.tribute_notice_send": {"queue": "email"},
+    "donations.tasks.sign_in_link_send": {"queue": "email"},
+    "donations.tasks.receipt_resend": {"queue": "email"},
+    "donations.tasks.payment_failed_notice_send": {"queue": "email"},
     "donations.tasks.receipts_catch_up": {"queue": "email"},
     "donations.tasks.statement_run": {"queue": "email"},
 }
@@ -242,7 +269,21 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-LANGUAGE_CODE = "en-us"
+LANGUAGE_CODE = "en"
+# English at unprefixed URLs (/projects/...), Spanish under /es/ (/es/projects/...).
+LANGUAGES = [("en", "English"), ("es", "Español")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+# The switcher's choice, remembered for a year (Django's set_language view writes it).
+LANGUAGE_COOKIE_AGE = 60 * 60 * 24 * 365
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+# Babel locale used for money and numbers in each language (CLDR data, not hand rules).
+BABEL_LOCALES = {"en": "en_US", "es": "es"}
+# Project content in both languages (django-modeltranslation): a missing Spanish text
+# shows the English one.
+MODELTRANSLATION_DEFAULT_LANGUAGE = "en"
+MODELTRANSLATION_LANGUAGES = ("en", "es")
+MODELTRANSLATION_FALLBACK_LANGUAGES = ("en",)
+MODELTRANSLATION_PREPOPULATE_LANGUAGE = "en"
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")
 USE_I18N = True
 USE_TZ = True
@@ -300,12 +341,9 @@ EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 
 # --- The organisation -----------------------------------------------------------------------
 ORGANISATION_NAME = env.str("ORGANISATION_NAME", default="Conservation Campaigns (demo)")
-ORGANISATION_TAX_STATEMENT = env.str(
-    "ORGANISATION_TAX_STATEMENT",
-    default=(
-        "This is a demo organisation. No goods or services were provided in exchange for this gift."
-    ),
-)
+# Printed on receipts and statements as given. Unset, the demo's own sentence is used, in
+# the gift's language (donations/services/receipts.py).
+ORGANISATION_TAX_STATEMENT = env.str("ORGANISATION_TAX_STATEMENT", default="")
 ORGANISATION_DESCRIPTION = env.str(
     "ORGANISATION_DESCRIPTION",
     default=(
@@ -387,6 +425,18 @@ DONATION_PENDING_RECHECK_AFTER = timedelta(
 # Starting a gift is rate limited per IP and per email (card-testing defence).
 DONATION_RATE_LIMIT_PER_IP = env.str("DONATION_RATE_LIMIT_PER_IP", default="10/h")
 DONATION_RATE_LIMIT_PER_EMAIL = env.str("DONATION_RATE_LIMIT_PER_EMAIL", default="5/h")
+# Donor self-service ("My gifts"): the emailed sign-in link lives about an hour and
+# works once; the link in a failed-payment email lives longer (a donor may read it late).
+DONOR_SIGN_IN_LINK_MAX_AGE = env.int("DONOR_SIGN_IN_LINK_MAX_AGE", default=3600)
+DONOR_PAYMENT_FAILED_LINK_AGE = env.int("DONOR_PAYMENT_FAILED_LINK_AGE", default=72 * 3600)
+DONOR_SIGN_IN_LINK_LONGEST_AGE = max(DONOR_SIGN_IN_LINK_MAX_AGE, DONOR_PAYMENT_FAILED_LINK_AGE)
+DONOR_SESSION_AGE = env.int("DONOR_SESSION_AGE", default=2 * 3600)
+DONOR_SIGN_IN_RATE_PER_IP = env.str("DONOR_SIGN_IN_RATE_PER_IP", default="10/h")
+DONOR_SIGN_IN_RATE_PER_EMAIL = env.str("DONOR_SIGN_IN_RATE_PER_EMAIL", default="3/h")
+DONOR_RECEIPT_RESEND_RATE = env.str("DONOR_RECEIPT_RESEND_RATE", default="5/h")
+# A Stripe customer-portal configuration (bpc_...) allowing cancel and payment-method
+# update; empty = the account's default configuration.
+STRIPE_PORTAL_CONFIGURATION = env.str("STRIPE_PORTAL_CONFIGURATION", default="")
 DONATION_MATCH_EVERY_INSTALMENT = env.bool("DONATION_MATCH_EVERY_INSTALMENT", default=False)
 
 STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
@@ -452,6 +502,7 @@ if PRODUCTION:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
     SESSION_COOKIE_SECURE = True
+    LANGUAGE_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     X_FRAME_OPTIONS = "DENY"
     CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])

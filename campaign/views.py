@@ -9,6 +9,7 @@ from django.core.cache import caches
 from django.db import InterfaceError, OperationalError, connection
 from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
 from django.http.response import HttpResponseBase
+from django.middleware.csrf import get_token
 from django.shortcuts import render
 from django.urls import Resolver404, resolve, reverse
 from django.utils.cache import patch_cache_control
@@ -16,6 +17,8 @@ from django.views import defaults
 from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.http import require_GET
 from django.views.static import serve
+
+from campaign.pagecache import public_page
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +60,7 @@ def favicon(request: HttpRequest) -> FileResponse:
 
 
 @require_GET
+@public_page
 def how_gifts_are_used(request: HttpRequest) -> HttpResponse:
     """What "100% of your donation goes to conservation" means, linked from every page."""
     return render(request, "how_gifts_are_used.html")
@@ -132,3 +136,13 @@ def media(request: HttpRequest, path: str) -> HttpResponseBase:
     """Uploaded photos, when this process serves them (SERVE_MEDIA). MEDIA_ROOT is read per
     request, not when the URLconf loads, so a changed setting (the tests') is honoured."""
     return serve(request, path, document_root=str(settings.MEDIA_ROOT))
+
+
+@never_cache
+@require_GET
+def csrf_token(request: HttpRequest) -> JsonResponse:
+    """This visitor's CSRF token (and its cookie), for the forms of cached pages, which carry
+    none (static/js/csrf.js; campaign/pagecache.py)."""
+    response = JsonResponse({"token": get_token(request)})
+    response["Cache-Control"] = "private, no-store"
+    return response

@@ -941,7 +941,9 @@ class DashboardForm(forms.Form):
     date_to = forms.DateField(
         required=False, label="To", widget=forms.DateInput(attrs={"type": "date"})
     )
-    project = forms.ModelChoiceField(queryset=Project.objects.order_by("title"), required=False)
+    project: forms.ModelChoiceField[Project] = forms.ModelChoiceField(
+        queryset=Project.objects.order_by("title"), required=False
+    )
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -973,7 +975,9 @@ P_OFFLINE = "donations.record_offline_gift"
 
 
 class OfflineGiftForm(forms.Form):
-    project = forms.ModelChoiceField(queryset=Project.objects.order_by("title"))
+    project: forms.ModelChoiceField[Project] = forms.ModelChoiceField(
+        queryset=Project.objects.order_by("title")
+    )
     amount = forms.DecimalField(max_digits=14, decimal_places=3, min_value=Decimal("0.001"))
     currency = forms.ChoiceField(choices=[(c, c) for c in settings.CURRENCIES])
     donor_name = forms.CharField(max_length=120)

@@ -6,11 +6,15 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
+from django.utils import translation
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from djmoney.money import Money
 
 from donations.models import Donation
 from donations.money import currency_exponent
 from projects.sharing import Referral, referral_parse
+from projects.templatetags.campaign_tags import number
 
 NUMBER = re.compile(r"^\d{1,9}(\.\d{1,4})?$")
 
@@ -54,6 +58,20 @@ def preset_value(amount: Decimal) -> str:
     return f"{Decimal(amount).normalize():f}"
 
 
+def amount_normalise(raw: str, language: str | None) -> str:
+    """An amount as the donor typed it, in the form NUMBER reads ("1234.5").
+
+    English writes 1,000.50; Spanish 1.000,50 (or 1000,50): the grouping marks are dropped
+    and the decimal comma becomes a point. Anything else is left for NUMBER to refuse."""
+    if (language or "en").split("-")[0] == "es":
+        if re.fullmatch(r"\d{1,3}(\.\d{3})+(,\d+)?", raw):
+            raw = raw.replace(".", "")
+        if re.fullmatch(r"\d+,\d+", raw):
+            raw = raw.replace(",", ".")
+        return raw
+    return raw.replace(",", "") if re.fullmatch(r"\d{1,3}(,\d{3})+(\.\d+)?", raw) else raw
+
+
 # The model's EmailField column is 254 characters; forms.EmailField would allow 320.
 EMAIL_MAX_LENGTH = 254
 
@@ -80,7 +98,7 @@ class NameField(forms.CharField):
         super().validate(value)
         if value and NAME_FORBIDDEN.search(value):
             raise forms.ValidationError(
-                "A name must be on one line, without line breaks or tabs.", code="line_break"
+                _("A name must be on one line, without line breaks or tabs."), code="line_break"
             )
 
 
@@ -98,8 +116,10 @@ class CurrencyField(forms.ChoiceField):
             and self.project_currency
         ):
             raise forms.ValidationError(
-                "Gifts to this project can only be made in %(project)s: a gift in %(value)s "
-                "could not be counted towards its goal.",
+                _(
+                    "Gifts to this project can only be made in %(project)s: a gift in "
+                    "%(value)s could not be counted towards its goal."
+                ),
                 code="currency_not_offered",
                 params={"project": self.project_currency, "value": value},
             )
@@ -113,7 +133,7 @@ class DonateForm(forms.Form):
     custom_amount = forms.CharField(
         required=False,
         max_length=20,
-        label="Other amount",
+        label=_("Other amount"),
         widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
     )
     currency = CurrencyField(choices=currency_choices)
@@ -122,30 +142,32 @@ class DonateForm(forms.Form):
         initial=Donation.Frequency.ONE_TIME,
         widget=forms.RadioSelect,
     )
-    donor_name = NameField(label="Your name", max_length=120)
-    donor_email = forms.EmailField(label="Email (for your receipt)", max_length=EMAIL_MAX_LENGTH)
-    anonymous = forms.BooleanField(required=False, label="Show my gift as anonymous")
-    hide_amount = forms.BooleanField(required=False, label="Don't show my amount publicly")
+    donor_name = NameField(label=_("Your name"), max_length=120)
+    donor_email = forms.EmailField(label=_("Email (for your receipt)"), max_length=EMAIL_MAX_LENGTH)
+    anonymous = forms.BooleanField(required=False, label=_("Show my gift as anonymous"))
+    hide_amount = forms.BooleanField(required=False, label=_("Don't show my amount publicly"))
     cover_fee = forms.BooleanField(
-        required=False, label="Cover the processing fee so 100% goes to conservation"
+        required=False, label=_("Cover the processing fee so 100% goes to conservation")
     )
     tribute_type = forms.ChoiceField(
-        choices=Donation.Tribute.choices, required=False, label="Dedicate this gift"
+        choices=Donation.Tribute.choices, required=False, label=_("Dedicate this gift")
     )
-    tribute_name = NameField(required=False, max_length=120, label="Honouree's name")
+    tribute_name = NameField(required=False, max_length=120, label=_("Honouree's name"))
     tribute_notify_email = forms.EmailField(
-        required=False, max_length=EMAIL_MAX_LENGTH, label="Let someone know (email, optional)"
+        required=False,
+        max_length=EMAIL_MAX_LENGTH,
+        label=_("Let someone know (email, optional)"),
     )
     message = TextareaField(
         required=False,
         max_length=280,
-        label="Public message (optional)",
+        label=_("Public message (optional)"),
         widget=forms.Textarea(attrs={"rows": 2}),
     )
     # The referral code of the shared link the donor came from (hidden; projects.sharing).
     ref = forms.CharField(required=False, max_length=100, widget=forms.HiddenInput)
     # Honeypot: hidden from people by CSS and aria-hidden; bots fill it in.
-    website = forms.CharField(required=False, label="Leave this empty")
+    website = forms.CharField(required=False, label=_("Leave this empty"))
 
     def __init__(self, *args: Any, currency: str = "USD", **kwargs: Any) -> None:
         """`currency` is the project's currency: the form offers only the currencies a gift
@@ -165,7 +187,7 @@ class DonateForm(forms.Form):
         )
         self.fields["preset"].choices = [  # type: ignore[attr-defined]
             *((v, v) for v in values),
-            ("other", "Other"),
+            ("other", _("Other")),
         ]
 
     @property
@@ -182,7 +204,7 @@ class DonateForm(forms.Form):
     def clean_website(self) -> str:
         if self.cleaned_data.get("website"):
             # A form-wide error: the template shows it (the hidden field has no error slot).
-            self.add_error(None, "This form could not be submitted. Please try again.")
+            self.add_error(None, _("This form could not be submitted. Please try again."))
         return ""
 
     def clean(self) -> dict[str, Any]:
@@ -191,7 +213,7 @@ class DonateForm(forms.Form):
         if email:
             email = email.lower()
             if len(email) > EMAIL_MAX_LENGTH:  # lower-casing can lengthen a few letters (İ)
-                self.add_error("donor_email", "Enter a shorter email address.")
+                self.add_error("donor_email", _("Enter a shorter email address."))
             else:
                 data["donor_email"] = email
         currency = data.get("currency")
@@ -203,45 +225,55 @@ class DonateForm(forms.Form):
                 # without JavaScript): its amount means something else in this one.
                 self.add_error(
                     "custom_amount",
-                    f"Choose one of the suggested {currency} amounts or enter your own.",
+                    gettext("Choose one of the suggested %(currency)s amounts or enter your own.")
+                    % {"currency": currency},
                 )
                 return data
             raw = preset
         if not raw:
-            self.add_error("custom_amount", "Choose an amount or enter your own.")
+            self.add_error("custom_amount", _("Choose an amount or enter your own."))
             return data
-        raw = raw.replace(",", "") if re.fullmatch(r"\d{1,3}(,\d{3})+(\.\d+)?", raw) else raw
+        raw = amount_normalise(raw, translation.get_language())
         if not NUMBER.match(raw):
-            self.add_error("custom_amount", "Enter the amount as a number, e.g. 50 or 25.50.")
+            self.add_error("custom_amount", _("Enter the amount as a number, e.g. 50 or 25.50."))
             return data
         try:
             amount = Decimal(raw)
         except InvalidOperation:
-            self.add_error("custom_amount", "Enter the amount as a number, e.g. 50 or 25.50.")
+            self.add_error("custom_amount", _("Enter the amount as a number, e.g. 50 or 25.50."))
             return data
         if currency:
             exponent = currency_exponent(currency)
             if amount != amount.quantize(Decimal(1).scaleb(-exponent)):
                 self.add_error(
                     "custom_amount",
-                    f"{currency} amounts have at most {exponent} decimal places."
+                    gettext("%(currency)s amounts have at most %(digits)s decimal places.")
+                    % {"currency": currency, "digits": exponent}
                     if exponent
-                    else f"{currency} amounts are whole numbers.",
+                    else gettext("%(currency)s amounts are whole numbers.")
+                    % {"currency": currency},
                 )
                 return data
             low, high = currency_limits(currency)
             if amount < low:
-                self.add_error("custom_amount", f"The smallest gift is {low} {currency}.")
+                self.add_error(
+                    "custom_amount",
+                    gettext("The smallest gift is %(amount)s %(currency)s.")
+                    % {"amount": number(low), "currency": currency},
+                )
             elif amount > high:
                 self.add_error(
                     "custom_amount",
-                    f"Online gifts are limited to {high:,} {currency}; "
-                    "please contact us for larger gifts.",
+                    gettext(
+                        "Online gifts are limited to %(amount)s %(currency)s; "
+                        "please contact us for larger gifts."
+                    )
+                    % {"amount": number(high), "currency": currency},
                 )
             else:
                 data["amount"] = Money(amount, currency)
         if data.get("tribute_type") and not (data.get("tribute_name") or "").strip():
-            self.add_error("tribute_name", "Whom is this gift in honour or memory of?")
+            self.add_error("tribute_name", _("Whom is this gift in honour or memory of?"))
         if not data.get("tribute_type"):
             data["tribute_name"] = ""
             data["tribute_notify_email"] = ""

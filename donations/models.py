@@ -5,34 +5,41 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, ClassVar
 
+from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
 from djmoney.models.fields import MoneyField
 from djmoney.money import Money
 
 from projects.models import Project
 from projects.sharing import CHANNELS, REFERRAL_MAX_LENGTH, SHARE_CODE_LENGTH
 
+# The gifts a project's page lists as supporters. The supporters index is partial on exactly
+# this condition, so the page's query reads eight index entries, whatever the number of gifts.
+SUPPORTER_STATUSES = ["succeeded", "partially_refunded", "disputed"]
+SUPPORTER_CONDITION = Q(status__in=SUPPORTER_STATUSES, counted__gt=0)
+
 
 class Donation(models.Model):
     class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        SUCCEEDED = "succeeded", "Succeeded"
-        FAILED = "failed", "Failed"
-        EXPIRED = "expired", "Expired"
-        REFUNDED = "refunded", "Refunded"
-        PARTIALLY_REFUNDED = "partially_refunded", "Partially refunded"
-        DISPUTED = "disputed", "Disputed"
-        VOIDED = "voided", "Voided (offline gift recorded by mistake)"
+        PENDING = "pending", _("Pending")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        FAILED = "failed", _("Failed")
+        EXPIRED = "expired", _("Expired")
+        REFUNDED = "refunded", _("Refunded")
+        PARTIALLY_REFUNDED = "partially_refunded", _("Partially refunded")
+        DISPUTED = "disputed", _("Disputed")
+        VOIDED = "voided", _("Voided (offline gift recorded by mistake)")
 
     class Frequency(models.TextChoices):
-        ONE_TIME = "one_time", "One-time"
-        MONTHLY = "monthly", "Monthly"
+        ONE_TIME = "one_time", _("One-time")
+        MONTHLY = "monthly", _("Monthly")
 
     class Tribute(models.TextChoices):
-        NONE = "", "No tribute"
-        HONOUR = "honour", "In honour of"
-        MEMORY = "memory", "In memory of"
+        NONE = "", _("No tribute")
+        HONOUR = "honour", _("In honour of")
+        MEMORY = "memory", _("In memory of")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="donations")
@@ -57,6 +64,9 @@ class Donation(models.Model):
     tribute_type = models.CharField(max_length=6, choices=Tribute.choices, blank=True)
     tribute_name = models.CharField(max_length=120, blank=True)
     tribute_notify_email = models.EmailField(blank=True)
+    # The language the gift was made in: its receipt, tribute notice and statements are
+    # written in it, and Stripe Checkout opens in it.
+    language = models.CharField(max_length=8, choices=settings.LANGUAGES, default="en")
 
     # Stripe's identifiers. Unique where one Stripe object can only ever be one gift.
     checkout_session_id = models.CharField(max_length=255, null=True, blank=True, unique=True)
@@ -130,6 +140,19 @@ class Donation(models.Model):
                 condition=~Q(referral_channel=""),
                 name="donation_referral_report",
             ),
+            # The project page's recent supporters (selectors.recent_supporters).
+            models.Index(
+                F("project"),
+                F("succeeded_at").desc(),
+                name="donation_supporters",
+                condition=SUPPORTER_CONDITION,
+            ),
+            # Finance's email search (admin, LOWER(donor_email) = ...) is served by
+            # donation_email_lower, (lower(donor_email), succeeded_at), from migration 0012.
+            # A trigram index on UPPER(donor_name) for the admin's name search is created by
+            # migration 0014 on PostgreSQL only (SQLite has no trigrams).
+            # My gifts and the year statement: one donor's gifts, newest first.
+            models.Index(fields=["donor_email", "created_at"], name="donation_donor_recent"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="donation_amount_positive"),
@@ -229,6 +252,48 @@ class WebhookEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.type} {self.stripe_id}"
+
+
+class SignInLink(models.Model):
+    """A donor's emailed sign-in link (donations/services/signin.py). Only the SHA-256 of
+    the link's secret is kept; a link is used once, before it expires."""
+
+    email = models.EmailField(db_index=True)
+    digest = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    objects: ClassVar[models.Manager[SignInLink]] = models.Manager()
+
+    class Meta:
+        indexes = [models.Index(fields=["expires_at"])]
+
+    def __str__(self) -> str:
+        return f"sign-in link for {self.email}"
+
+
+class PaymentFailureNotice(models.Model):
+    """One email per failed attempt of a monthly gift's invoice (invoice.payment_failed):
+    the unique key makes a redelivered or repeated event send nothing more."""
+
+    plan = models.ForeignKey(Donation, on_delete=models.CASCADE, related_name="failure_notices")
+    invoice_id = models.CharField(max_length=255)
+    attempt = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    objects: ClassVar[models.Manager[PaymentFailureNotice]] = models.Manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["invoice_id", "attempt"], name="one_notice_per_failed_attempt"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"payment failed {self.invoice_id} #{self.attempt}"
 
 
 class TestProviderObject(models.Model):
@@ -509,6 +574,9 @@ class LedgerEntry(models.Model):
             models.Index(fields=["donation", "kind"], name="ledger_donation_kind"),
             models.Index(fields=["payout"], name="ledger_payout"),
             models.Index(fields=["balance_transaction_id"], name="ledger_balance_txn"),
+            # Finance's search by reference (admin_scale.exact_search): the unique
+            # (kind, reference) index cannot serve it without the kind.
+            models.Index(fields=["reference"], name="ledger_reference"),
             models.Index(fields=["-occurred_at", "-id"], name="ledger_newest"),
             # Succeeded gifts on no payout yet (reconcile_check): only the unpaid-out rows.
             models.Index(
@@ -559,6 +627,7 @@ class PayoutLine(models.Model):
         indexes = [
             models.Index(fields=["payout", "id"], name="payout_line_in_order"),
             models.Index(fields=["donation"], name="payout_line_donation"),
+            models.Index(fields=["source_id"], name="payout_line_source"),  # admin search
             models.Index(
                 fields=["payout"], name="payout_line_unlinked", condition=Q(donation__isnull=True)
             ),

@@ -1,14 +1,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, F, Min, Q, QuerySet, Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from djmoney.money import Money
 
-from donations.models import Donation, MatchAllocation, MatchingPool
+from donations.models import SUPPORTER_CONDITION, Donation, MatchAllocation, MatchingPool
 from donations.money import quantum
 from projects.models import Project
 
@@ -25,20 +27,21 @@ class PublicStatus:
 def donation_public_status(d: Donation) -> PublicStatus:
     """What the thank-you page may say. Never "confirmed" before the webhook path confirmed it."""
     if d.status in {S.SUCCEEDED, S.PARTIALLY_REFUNDED, S.DISPUTED}:
-        return PublicStatus("confirmed", "Confirmed", True)
+        return PublicStatus("confirmed", _("Confirmed"), True)
     if d.status == S.REFUNDED:
-        return PublicStatus("refunded", "Refunded", True)
+        return PublicStatus("refunded", _("Refunded"), True)
     if d.status == S.FAILED:
-        return PublicStatus("failed", "Payment failed", True)
+        return PublicStatus("failed", _("Payment failed"), True)
     if d.status == S.EXPIRED:
-        return PublicStatus("expired", "Not completed", True)
-    return PublicStatus("processing", "Processing", False)
+        return PublicStatus("expired", _("Not completed"), True)
+    return PublicStatus("processing", _("Processing"), False)
 
 
 def recent_supporters(project: Project, *, limit: int = 8) -> QuerySet[Donation]:
-    return Donation.objects.filter(
-        project=project, status__in=[S.SUCCEEDED, S.PARTIALLY_REFUNDED, S.DISPUTED], counted__gt=0
-    ).order_by("-succeeded_at")[:limit]
+    """The latest gifts that count, newest first: read from the partial supporters index."""
+    return Donation.objects.filter(SUPPORTER_CONDITION, project=project).order_by(
+        F("succeeded_at").desc()
+    )[:limit]
 
 
 @dataclass(frozen=True)
@@ -82,13 +85,23 @@ def match_offer(project: Project) -> MatchOffer | None:
     )
 
 
+def match_next_change(now: datetime) -> datetime | None:
+    """The next time an active pool opens or closes: cached pages showing the match banner
+    must not outlive it (campaign/pagecache.py, PAGE_CACHE_EXPIRY)."""
+    found = MatchingPool.objects.filter(active=True, ends_at__gt=now).aggregate(
+        starts=Min("starts_at", filter=Q(starts_at__gt=now)), ends=Min("ends_at")
+    )
+    moments = [m for m in found.values() if m is not None]
+    return min(moments) if moments else None
+
+
 def donation_matches(d: Donation) -> list[tuple[str, Money]]:
     """(sponsor or "A matching donor", live match) per pool, for the thank-you page and receipt."""
     live: dict[int, Decimal] = {}
     names: dict[int, str] = {}
     for a in MatchAllocation.objects.filter(donation=d).select_related("pool"):
         live[a.pool_id] = live.get(a.pool_id, Decimal(0)) + a.amount
-        names[a.pool_id] = a.pool.sponsor_name if a.pool.show_sponsor else "A matching donor"
+        names[a.pool_id] = a.pool.sponsor_name if a.pool.show_sponsor else _("A matching donor")
     return [(names[k], Money(v, d.project.currency)) for k, v in live.items() if v > 0]
 
 

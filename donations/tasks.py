@@ -14,7 +14,16 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from donations.providers import ProviderError, is_test_provider, provider
-from donations.services import catchup, demo, events, payouts, receipts, reconcile
+from donations.services import (
+    catchup,
+    demo,
+    events,
+    failures,
+    payouts,
+    receipts,
+    reconcile,
+    signin,
+)
 from donations.services.isolation import item_isolated
 
 logger = logging.getLogger(__name__)
@@ -182,3 +191,19 @@ def test_provider_redeliver() -> int:
         return 0
     redeliver = getattr(provider(), "events_redeliver", None)
     return int(redeliver()) if redeliver else 0
+
+
+@shared_task(**EMAIL_RETRY)
+def sign_in_link_send(email: str, language: str) -> bool:
+    return signin.sign_in_link_send(email=email, language=language)
+
+
+@shared_task(**EMAIL_RETRY)
+def receipt_resend(donation_id: str) -> str:
+    """The donor asked for it again from My gifts (the finance desk's re-send)."""
+    return receipts.receipt_resend(donation_id=donation_id)
+
+
+@shared_task(**EMAIL_RETRY)
+def payment_failed_notice_send(notice_id: int) -> bool:
+    return failures.payment_failed_notice_send(notice_id=notice_id)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from donations import views
+from donations import views, views_donor
 
 app_name = "donations"
 
@@ -11,4 +11,29 @@ urlpatterns = [
     path("donations/<uuid:donation_id>/status.json", views.status_json, name="status"),
     path("donations/test-checkout/<str:session_id>/", views.test_checkout, name="test_checkout"),
     path("stripe/webhook/", views.stripe_webhook, name="stripe_webhook"),
+    path("my-gifts/", views_donor.my_gifts, name="my_gifts"),
+    path("my-gifts/sign-in/", views_donor.sign_in_request, name="my_gifts_sign_in"),
+    path("my-gifts/enter/<str:token>/", views_donor.my_gifts_enter, name="my_gifts_enter"),
+    path("my-gifts/sign-out/", views_donor.sign_out, name="my_gifts_sign_out"),
+    path(
+        "my-gifts/receipts/<uuid:donation_id>/",
+        views_donor.receipt,
+        name="my_gifts_receipt",
+    ),
+    path(
+        "my-gifts/receipts/<uuid:donation_id>/resend/",
+        views_donor.receipt_resend,
+        name="my_gifts_receipt_resend",
+    ),
+    path("my-gifts/statements/<int:year>/", views_donor.statement, name="my_gifts_statement"),
+    path(
+        "my-gifts/monthly/<uuid:donation_id>/manage/",
+        views_donor.monthly_manage,
+        name="my_gifts_manage",
+    ),
+    path(
+        "donations/test-portal/<str:session_id>/",
+        views_donor.test_portal,
+        name="test_portal",
+    ),
 ]

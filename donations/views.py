@@ -4,6 +4,7 @@ import logging
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
+from urllib.parse import urlencode
 from uuid import UUID
 
 from django.conf import settings
@@ -11,7 +12,11 @@ from django.db import DatabaseError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import translation
 from django.utils.cache import patch_cache_control
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -46,6 +51,13 @@ def donor_private(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespon
     return wrapped
 
 
+def gift_language(request: HttpRequest) -> str:
+    """The language the donor is reading (and so giving) in, one of settings.LANGUAGES."""
+    code = translation.get_language_from_path(request.path_info) or translation.get_language()
+    supported = {c for c, _ in settings.LANGUAGES}
+    return code if code in supported else settings.LANGUAGE_CODE
+
+
 def _form_page(
     request: HttpRequest, project: object, form: DonateForm, status: int
 ) -> HttpResponse:
@@ -65,7 +77,7 @@ def donate(request: HttpRequest, slug: str) -> HttpResponse:
     ):
         form = DonateForm(request.POST, currency=project.currency)
         form.is_valid()
-        form.add_error(None, "This project is not accepting gifts any more. Thank you!")
+        form.add_error(None, _("This project is not accepting gifts any more. Thank you!"))
         return _form_page(request, project, form, 409)
     form = DonateForm(request.POST, currency=project.currency)
     if not form.is_valid():
@@ -79,8 +91,10 @@ def donate(request: HttpRequest, slug: str) -> HttpResponse:
     ):
         form.add_error(
             None,
-            "Too many gifts were started from here in a short time. "
-            "Please wait a while and try again, or contact us.",
+            _(
+                "Too many gifts were started from here in a short time. "
+                "Please wait a while and try again, or contact us."
+            ),
         )
         return _form_page(request, project, form, 429)
     gift = GiftRequest(
@@ -97,6 +111,7 @@ def donate(request: HttpRequest, slug: str) -> HttpResponse:
         tribute_notify_email=data["tribute_notify_email"],
         cover_fee=data["cover_fee"],
         referral=data["ref"],
+        language=gift_language(request),
     )
     try:
         _donation, url = donation_start(
@@ -105,11 +120,37 @@ def donate(request: HttpRequest, slug: str) -> HttpResponse:
     except CheckoutUnavailable:
         form.add_error(
             None,
-            "We could not reach our payment processor, and nothing was charged. "
-            "Please try again in a few minutes.",
+            _(
+                "We could not reach our payment processor, and nothing was charged. "
+                "Please try again in a few minutes."
+            ),
         )
         return _form_page(request, project, form, 503)
     return HttpResponseRedirect(url, status=303)
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """CSRF_FAILURE_VIEW. Cached project pages carry no token (campaign/pagecache.py): a donor
+    without JavaScript posts the donate form without one. Show the form again, as filled in,
+    with this visitor's token and anything to correct, and ask for one more press. Anything
+    else: Django's 403."""
+    match = request.resolver_match
+    if match is not None and match.view_name == "donations:donate" and request.method == "POST":
+        try:
+            project = project_detail_get(slug=match.kwargs["slug"], user=request.user)
+        except Http404:
+            pass
+        else:
+            # Validated as usual, so anything to fix is said now, with the one more press.
+            form = DonateForm(request.POST, currency=project.currency)
+            form.is_valid()
+            form.add_error(
+                None, "For your security, please check your gift and press Donate once more."
+            )
+            return _form_page(request, project, form, 403)
+    from django.views.csrf import csrf_failure as django_csrf_failure
+
+    return django_csrf_failure(request, reason=reason)
 
 
 def _donation_for_donor(donation_id: UUID) -> Donation:
@@ -137,6 +178,8 @@ def thanks(request: HttpRequest, donation_id: UUID) -> HttpResponse:
             "matches": donation_matches(donation),
             # A donor's own page: not for search results.
             "meta": site_meta(title="Thank you", path=request.path, robots="noindex"),
+            "manage_url": f"{reverse('donations:my_gifts')}?"
+            f"{urlencode({'email': donation.donor_email})}",
         },
     )
 
@@ -156,12 +199,13 @@ def project_totals_json(request: HttpRequest, slug: str) -> JsonResponse:
     funding = project_funding(project)
     offer = match_offer(project)
     raised = money(funding.raised)
-    summary = (
-        f"{raised} raised of {money(funding.cost)} from {funding.donor_count} "
-        f"{'donor' if funding.donor_count == 1 else 'donors'}."
-    )
+    summary = ngettext(
+        "%(raised)s raised of %(cost)s from %(count)s donor.",
+        "%(raised)s raised of %(cost)s from %(count)s donors.",
+        funding.donor_count,
+    ) % {"raised": raised, "cost": money(funding.cost), "count": funding.donor_count}
     if offer:
-        summary += f" {money(offer.remaining)} of matching funds remain."
+        summary += " " + _("%(left)s of matching funds remain.") % {"left": money(offer.remaining)}
     response = JsonResponse(
         {
             "raised": str(funding.raised.amount),

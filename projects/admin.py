@@ -5,7 +5,13 @@ from typing import Any
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
+from modeltranslation.admin import (
+    TranslationAdmin,
+    TranslationStackedInline,
+    TranslationTabularInline,
+)
 
 from projects.forms import (
     PRICE_OVERRIDE_TOLERANCE,
@@ -17,31 +23,32 @@ from projects.models import FundingTotals, KeySpecies, Photo, Project, Section, 
 from projects.selectors import project_funding
 from projects.services.editor import prose_editor_csp_update
 from projects.services.images import photo_renditions_refresh, project_hero_refresh
+from projects.services.translations import missing_translations
 
 # Fields whose change moves what a project's page says about money.
 MONEY_FIELDS = ["cost", "acres", "price_per_acre_override", "after_goal"]
 
 
-class KeySpeciesInline(admin.TabularInline):
+class KeySpeciesInline(TranslationTabularInline):
     model = KeySpecies
     extra = 0
     fields = ["common_name", "scientific_name", "iucn_category", "order"]
 
 
-class ThreatInline(admin.StackedInline):
+class ThreatInline(TranslationStackedInline):
     model = Threat
     extra = 0
     fields = ["title", "description", "order"]
 
 
-class SectionInline(admin.StackedInline):
+class SectionInline(TranslationStackedInline):
     model = Section
     form = SectionInlineForm
     extra = 0
     fields = ["title", "lead", "body", "order"]
 
 
-class PhotoInline(admin.StackedInline):
+class PhotoInline(TranslationStackedInline):
     model = Photo
     form = PhotoInlineForm
     extra = 0
@@ -58,16 +65,34 @@ class PhotoInline(admin.StackedInline):
 
 
 @admin.register(Project)
-class ProjectAdmin(admin.ModelAdmin):
+class ProjectAdmin(TranslationAdmin):
     form = ProjectAdminForm
     inlines = [KeySpeciesInline, ThreatInline, SectionInline, PhotoInline]
-    list_display = ["title", "status", "cost", "raised", "percent_funded", "published_at"]
+    list_display = [
+        "title",
+        "status",
+        "cost",
+        "raised",
+        "percent_funded",
+        "spanish",
+        "published_at",
+    ]
     list_filter = ["status", "country", "after_goal"]
     search_fields = ["title", "slug", "summary", "place", "country", "partner_name"]
     prepopulated_fields = {"slug": ["title"]}
-    readonly_fields = ["price_check", "created_at", "updated_at"]
+    readonly_fields = ["price_check", "translation_check", "created_at", "updated_at"]
     date_hierarchy = "published_at"
     fieldsets = [
+        (
+            _("Translations"),
+            {
+                "fields": ["translation_check"],
+                "description": _(
+                    "Each text has an English and a Spanish box side by side. Where the "
+                    "Spanish one is empty, Spanish pages show the English text."
+                ),
+            },
+        ),
         (None, {"fields": ["title", "slug", "status", "published_at", "summary"]}),
         ("Location", {"fields": ["place", "region", "country", "latitude", "longitude"]}),
         (
@@ -102,6 +127,24 @@ class ProjectAdmin(admin.ModelAdmin):
         if obj is not None and not request.user.has_perm("projects.change_project_money"):
             readonly += MONEY_FIELDS
         return readonly
+
+    @admin.display(description=_("Spanish"))
+    def spanish(self, obj: Project) -> str:
+        missing = missing_translations(obj, "es", related=False)
+        return str(_("complete")) if not missing else str(_("%(n)d missing")) % {"n": len(missing)}
+
+    @admin.display(description=_("Spanish translation"))
+    def translation_check(self, obj: Project) -> str:
+        if not obj.pk:
+            return str(_("Shown once the project is saved."))
+        missing = missing_translations(obj, "es")
+        if not missing:
+            return str(_("Every text has its Spanish translation."))
+        return format_html(
+            '<strong style="color:#8a4b00">{}</strong><ul>{}</ul>',
+            _("Missing in Spanish: Spanish pages show the English text for these."),
+            format_html_join("", "<li>{}</li>", ((m,) for m in missing)),
+        )
 
     @admin.display(description="Raised")
     def raised(self, obj: Project) -> str:

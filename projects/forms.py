@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+import copy
 import re
 from decimal import Decimal
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django_prose_editor.widgets import AdminProseEditorWidget
 
@@ -49,6 +51,25 @@ CREDIT_HELP = (
 )
 
 
+def translated_boxes_dress(form: forms.ModelForm) -> None:  # type: ignore[type-arg]
+    """A translated text has a box per language (summary_en, summary_es): each gets the
+    help text and widget the form's Meta gives the field by its own name."""
+    meta = getattr(form, "Meta", None)
+    help_texts = getattr(meta, "help_texts", None) or {}
+    widgets = getattr(meta, "widgets", None) or {}
+    for name in set(help_texts) | set(widgets):
+        for code, _language in settings.LANGUAGES:
+            field = form.fields.get(f"{name}_{code}")
+            if field is None:
+                continue
+            if name in help_texts:
+                field.help_text = help_texts[name]
+            if name in widgets:
+                widget = copy.deepcopy(widgets[name])
+                widget.is_required = field.required
+                field.widget = widget
+
+
 class ProjectAdminForm(forms.ModelForm):
     hero_image = PhotoUploadField(required=False, label="Hero photo")
 
@@ -81,6 +102,7 @@ class ProjectAdminForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         # The currency as stored, before construct_instance() copies the posted values over.
         self._stored_currency = self.instance.currency if self.instance.pk else None
+        translated_boxes_dress(self)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -98,8 +120,11 @@ class ProjectAdminForm(forms.ModelForm):
             )
         if cost is not None and cost.amount <= 0:
             self.add_error("cost", "The cost must be more than zero.")
-        if data.get("hero_image") and not data.get("hero_alt"):
-            self.add_error("hero_alt", "Describe the hero photo for people who cannot see it.")
+        # The admin edits each language's alt text (hero_alt_en, hero_alt_es); English is the
+        # one every page falls back to.
+        alt_field = "hero_alt_en" if "hero_alt_en" in self.fields else "hero_alt"
+        if data.get("hero_image") and not data.get(alt_field):
+            self.add_error(alt_field, "Describe the hero photo for people who cannot see it.")
         return data
 
     def price_override_warning(self) -> str | None:
@@ -134,6 +159,10 @@ SECTION_EDITOR_EXTENSIONS: dict[str, Any] = {
 
 
 class SectionInlineForm(forms.ModelForm):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        translated_boxes_dress(self)
+
     class Meta:
         model = Section
         fields = ["title", "lead", "body", "order"]
@@ -148,6 +177,10 @@ class SectionInlineForm(forms.ModelForm):
 
 class PhotoInlineForm(forms.ModelForm):
     image = PhotoUploadField()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        translated_boxes_dress(self)
 
     class Meta:
         model = Photo

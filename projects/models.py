@@ -10,6 +10,7 @@ from django.db.models.signals import pre_save
 from django.dispatch import receiver
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from djmoney.models.fields import MoneyField
 from djmoney.money import Money
 
@@ -26,13 +27,13 @@ class ProjectQuerySet(models.QuerySet["Project"]):
 
 class Project(models.Model):
     class Status(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        PUBLISHED = "published", "Published"
-        ARCHIVED = "archived", "Archived"
+        DRAFT = "draft", _("Draft")
+        PUBLISHED = "published", _("Published")
+        ARCHIVED = "archived", _("Archived")
 
     class AfterGoal(models.TextChoices):
-        KEEP_ACCEPTING = "keep", "Keep accepting gifts"
-        CLOSE_FORM = "close", "Close the donate form"
+        KEEP_ACCEPTING = "keep", _("Keep accepting gifts")
+        CLOSE_FORM = "close", _("Close the donate form")
 
     title = models.CharField(max_length=200)
     slug = models.SlugField(max_length=100, unique=True)
@@ -186,16 +187,34 @@ class FundingTotals(models.Model):
         return f"Totals for {self.project_id}"
 
 
+class PageVersion(models.Model):
+    """One row whose ``version`` moves whenever anything a public page shows changes.
+
+    Database triggers (migrations ``projects.0004`` and ``donations.0014``) bump it in the
+    same transaction as the change, on projects, their totals, species, threats, sections,
+    photos and matching pools, so bulk updates and raw SQL invalidate the cached pages too,
+    and a reader never sees the new version before the data it stands for is committed.
+    ``campaign/pagecache.py`` keys every cached page by it."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    version = models.BigIntegerField(default=0)
+
+    objects: ClassVar[models.Manager[PageVersion]] = models.Manager()
+
+    def __str__(self) -> str:
+        return f"Page version {self.version}"
+
+
 class IUCN(models.TextChoices):
-    EX = "EX", "Extinct"
-    EW = "EW", "Extinct in the Wild"
-    CR = "CR", "Critically Endangered"
-    EN = "EN", "Endangered"
-    VU = "VU", "Vulnerable"
-    NT = "NT", "Near Threatened"
-    LC = "LC", "Least Concern"
-    DD = "DD", "Data Deficient"
-    NE = "NE", "Not Evaluated"
+    EX = "EX", _("Extinct")
+    EW = "EW", _("Extinct in the Wild")
+    CR = "CR", _("Critically Endangered")
+    EN = "EN", _("Endangered")
+    VU = "VU", _("Vulnerable")
+    NT = "NT", _("Near Threatened")
+    LC = "LC", _("Least Concern")
+    DD = "DD", _("Data Deficient")
+    NE = "NE", _("Not Evaluated")
 
 
 # The IUCN Red List's own colours; text colour chosen for contrast on each.
@@ -266,8 +285,12 @@ class Section(models.Model):
 def section_body_sanitize(sender: type[Section], instance: Section, **kwargs: Any) -> None:
     # Sanitising here, not only in the admin form, covers every write path (admin, load_demo,
     # shell, and fixtures: loaddata saves raw, skipping Model.save() but not pre_save).
-    # Unsafe HTML must never be stored.
-    instance.body = html_sanitize(instance.body)
+    # Unsafe HTML must never be stored, in any language (body_en, body_es, ...).
+    for language, _name in settings.LANGUAGES:
+        name = f"body_{language}"
+        value = getattr(instance, name, None)
+        if value:
+            setattr(instance, name, html_sanitize(value))
 
 
 class Photo(models.Model):

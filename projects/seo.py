@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.templatetags.static import static
 from django.urls import reverse
+from django.utils.translation import gettext
 
 from projects.templatetags.campaign_tags import money, number
 
@@ -136,10 +137,12 @@ def _project_image(project: Project) -> dict[str, Any]:
 
 def funding_sentence(project: Project, funding: Funding) -> str:
     """ "$12,400 raised of $303,600 to protect 285,288 acres in Kosñipata Valley, Peru." """
-    return (
-        f"{money(funding.raised)} raised of {money(funding.cost)} to protect "
-        f"{number(project.acres)} acres in {project.location_display}."
-    )
+    return gettext("%(raised)s raised of %(cost)s to protect %(acres)s acres in %(place)s.") % {
+        "raised": money(funding.raised),
+        "cost": money(funding.cost),
+        "acres": number(project.acres),
+        "place": project.location_display,
+    }
 
 
 def project_json_ld(project: Project) -> dict[str, Any]:
@@ -177,7 +180,8 @@ def project_json_ld(project: Project) -> dict[str, Any]:
         "parentOrganization": {"@id": absolute_url("/#organization")},
         "seeks": {
             "@type": "Demand",
-            "name": f"Funding to protect {number(project.acres)} acres",
+            "name": gettext("Funding to protect %(acres)s acres")
+            % {"acres": number(project.acres)},
             "priceSpecification": {
                 "@type": "PriceSpecification",
                 "price": str(project.cost.amount),

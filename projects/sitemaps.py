@@ -17,6 +17,12 @@ from projects.models import Project
 
 
 class _OnSiteUrl(Sitemap):
+    # Every page in each of LANGUAGES (English unprefixed, Spanish under /es/), each entry
+    # listing its alternates (xhtml:link hreflang) and an x-default.
+    i18n = True
+    alternates = True
+    x_default = True
+
     def get_domain(self, site: Any = None) -> str:
         return urlsplit(settings.SITE_URL).netloc
 

@@ -8,6 +8,7 @@ from django.shortcuts import render
 from django.utils.cache import patch_cache_control
 from djmoney.money import Money
 
+from campaign.pagecache import public_page
 from projects.forms import CALCULATOR_MAX, CALCULATOR_MIN, AcresCalculatorForm
 from projects.models import Project
 from projects.selectors import project_detail_get, project_funding, project_list_published
@@ -16,6 +17,7 @@ from projects.seo import project_list_meta, project_meta
 CALCULATOR_DEFAULT_GIFT = Decimal("50")
 
 
+@public_page
 def project_list(request: HttpRequest) -> HttpResponse:
     projects = list(project_list_published())
     items = [(p, project_funding(p)) for p in projects]
@@ -62,6 +64,7 @@ def project_detail_context(request: HttpRequest, project: Project) -> dict[str, 
     }
 
 
+@public_page
 def project_detail(request: HttpRequest, slug: str) -> HttpResponse:
     project = project_detail_get(slug=slug, user=request.user)
     response = render(request, "projects/detail.html", project_detail_context(request, project))
@@ -71,6 +74,7 @@ def project_detail(request: HttpRequest, slug: str) -> HttpResponse:
     return response
 
 
+@public_page
 def project_fact_sheet(request: HttpRequest, slug: str) -> HttpResponse:
     project = project_detail_get(slug=slug, user=request.user)
     funding = project_funding(project)

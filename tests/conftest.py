@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from django.core.cache import caches
 from django.urls import reverse
+from django.utils import translation
 from djmoney.money import Money
 from PIL import Image
 
@@ -21,7 +22,11 @@ def _media_and_eager_tasks(settings: Any, tmp_path: Any) -> Iterator[None]:
     settings.MEDIA_ROOT = tmp_path / "media"
     celery_app.conf.task_always_eager = True
     caches_clear()
+    # Each test starts in English, whatever language the previous one's last request left
+    # active in this thread (Django's LocaleMiddleware does not reset it after a response).
+    translation.activate(settings.LANGUAGE_CODE)
     yield
+    translation.activate(settings.LANGUAGE_CODE)
     caches_clear()
 
 
@@ -113,3 +118,9 @@ def admin_login(client: Any, username: str, password: str) -> None:
         reverse("admin:login"), {"username": username, "password": password, "next": "/"}
     )
     assert response.status_code == 302, response.content[:2000]
+
+
+def visitor_token(client: Any) -> str:
+    """This visitor's CSRF token as static/js/csrf.js fetches it: anonymous project pages are
+    cached whole for every visitor and carry none (campaign/pagecache.py)."""
+    return str(client.get("/csrf/").json()["token"])

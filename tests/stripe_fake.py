@@ -338,6 +338,17 @@ class FakeStripe:
             else:
                 self._send(h, 200, sub)
             return
+        if method == "POST" and path == "/v1/billing_portal/sessions":
+            session = {
+                "id": new_id("bps"),
+                "object": "billing_portal.session",
+                "customer": params["customer"],
+                "return_url": params.get("return_url"),
+                "locale": params.get("locale"),
+                "url": f"https://billing.stripe.com/p/session/{new_id('test')}",
+            }
+            self._send(h, 200, session)
+            return
         if method == "POST" and path == "/v1/refunds":
             status, answer = self._refund_create(params, h.headers.get("Idempotency-Key"))
             self._send(h, status, answer)

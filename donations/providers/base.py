@@ -95,5 +95,10 @@ class PaymentProvider(ABC):
         """Events the provider could not deliver to any endpoint, every page."""
 
     @abstractmethod
+    def portal_session_create(self, *, customer_id: str, return_url: str, locale: str) -> str:
+        """The URL of a customer-portal session for a monthly donor: change the card or the
+        amount, or cancel; the changes come back as subscription and invoice webhooks."""
+
+    @abstractmethod
     def webhook_verify(self, payload: bytes, header: str | None) -> VerifiedEvent:
         """Raise SignatureError unless the body is a signed, fresh event."""

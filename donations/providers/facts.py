@@ -112,6 +112,7 @@ class InvoiceFact:
     amount_paid: Money
     attempted: bool = False  # Stripe tried to collect it (a failed one is retried)
     payment: PaymentFact | None = None
+    attempt_count: int = 0  # collection attempts so far (one failure email per attempt)
 
 
 @dataclass(frozen=True)
@@ -160,6 +161,7 @@ class CheckoutRequest:
     metadata: dict[str, str]
     success_url: str
     cancel_url: str
+    locale: str = "auto"  # the language Checkout opens in ("en", "es"; "auto" = browser's)
 
 
 @dataclass(frozen=True)

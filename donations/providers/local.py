@@ -25,6 +25,7 @@ from django.conf import settings
 from django.core.handlers.base import BaseHandler
 from django.core.handlers.wsgi import WSGIRequest
 from django.urls import reverse
+from django.utils import translation
 from djmoney.money import Money
 
 from donations.models import TestProviderObject
@@ -53,6 +54,9 @@ logger = logging.getLogger(__name__)
 # to give up: Stripe retries for up to three days with an exponential backoff.
 REDELIVERY_BACKOFF = (10, 30, 60, 300, 1800, 3600)
 REDELIVERY_GIVE_UP_SECONDS = 3 * 24 * 3600
+
+# Stripe's portal sessions are short-lived too.
+PORTAL_SESSION_SECONDS = 3600
 
 
 class UnknownObject(Exception):
@@ -92,9 +96,11 @@ def _post_webhook(body: str, host: str) -> int:
     and view as a real delivery would (without Django's request signals, which would close
     the database connection of the caller's transaction)."""
     data = body.encode()
+    with translation.override(settings.LANGUAGE_CODE):
+        path = reverse("donations:stripe_webhook")  # the unprefixed URL Stripe is given
     environ = {
         "REQUEST_METHOD": "POST",
-        "PATH_INFO": reverse("donations:stripe_webhook"),
+        "PATH_INFO": path,
         "SCRIPT_NAME": "",
         "QUERY_STRING": "",
         "CONTENT_TYPE": "application/json",
@@ -115,6 +121,13 @@ def _post_webhook(body: str, host: str) -> int:
     }
     response = _handler().get_response(WSGIRequest(environ))
     return int(response.status_code)
+
+
+def _localised_reverse(name: str, locale: str | None, **kwargs: Any) -> str:
+    languages = {code for code, _ in settings.LANGUAGES}
+    language = locale if locale in languages else translation.get_language()
+    with translation.override(language):
+        return reverse(name, kwargs=kwargs)
 
 
 def webhook_host() -> str:
@@ -165,6 +178,8 @@ class LocalTestProvider(StripeProvider):
             return self._session_create(params)
         if kind == "refund":
             return self._refund_create(params, idempotency_key)
+        if kind == "billing_portal.session":
+            return self._portal_create(params)
         raise ProviderError(f"The test provider does not emulate creating {kind}", retryable=False)
 
     # --- the test checkout ----------------------------------------------------------------
@@ -191,7 +206,11 @@ class LocalTestProvider(StripeProvider):
             "created": int(time.time()),
             "expires_at": int(time.time()) + 86400,
             "livemode": False,
-            "url": reverse("donations:test_checkout", kwargs={"session_id": session_id}),
+            "locale": params.get("locale", "auto"),
+            # Like Stripe's, the checkout page opens in the session's locale.
+            "url": _localised_reverse(
+                "donations:test_checkout", params.get("locale"), session_id=session_id
+            ),
             # Our own bookkeeping (Stripe keeps it on the subscription it will create);
             # never part of what is delivered or retrieved through the adapter.
             "_subscription_metadata": (params.get("subscription_data") or {}).get("metadata", {}),
@@ -292,6 +311,60 @@ class LocalTestProvider(StripeProvider):
         for event_type in ("payout.paid", "payout.reconciliation_completed"):
             self.event_deliver(event_type=event_type, obj=payout, host=host)
         return payout
+
+    # --- the test customer portal ---------------------------------------------------------
+    def _portal_create(self, params: Json) -> Json:
+        session_id = _new_id("bps")
+        session = {
+            "id": session_id,
+            "object": "billing_portal.session",
+            "customer": params["customer"],
+            "return_url": params["return_url"],
+            "locale": params.get("locale", "auto"),
+            "created": int(time.time()),
+            "_expires_at": int(time.time()) + PORTAL_SESSION_SECONDS,
+            "url": _localised_reverse(
+                "donations:test_portal", params.get("locale"), session_id=session_id
+            ),
+        }
+        return _put(session)
+
+    def portal_session_get(self, session_id: str) -> Json:
+        """A live portal session (like Stripe's, it expires)."""
+        session = _lookup(session_id)
+        if (
+            session is None
+            or session.get("object") != "billing_portal.session"
+            or session["_expires_at"] < time.time()
+        ):
+            raise ProviderError("No such portal session, or it has expired", retryable=False)
+        return session
+
+    def portal_subscriptions(self, session: Json) -> list[Json]:
+        """The portal session's customer's subscriptions."""
+        rows = TestProviderObject.objects.filter(
+            data__object="subscription", data__customer=session["customer"]
+        )
+        return [dict(row.data) for row in rows]
+
+    def portal_subscription_cancel(self, *, session: Json, subscription_id: str) -> Json:
+        """Cancel at once, as the portal's "cancel" does when configured so, and tell our
+        webhook with the signed event Stripe sends (``customer.subscription.deleted``)."""
+        subscription = _lookup(subscription_id)
+        if (
+            subscription is None
+            or subscription.get("object") != "subscription"
+            or subscription.get("customer") != session["customer"]
+        ):
+            raise ProviderError("No such subscription for this customer", retryable=False)
+        if subscription["status"] == "canceled":
+            return subscription
+        subscription.update(status="canceled", canceled_at=int(time.time()))
+        _put(subscription)
+        self.event_deliver(
+            event_type="customer.subscription.deleted", obj=subscription, host=webhook_host()
+        )
+        return subscription
 
     def session_get(self, session_id: str) -> Json:
         """A Checkout Session for the test checkout page; UnknownObject for any other id."""
@@ -485,8 +558,11 @@ class LocalTestProvider(StripeProvider):
             "data": {"object": {k: v for k, v in obj.items() if not k.startswith("_")}},
         }
         row = _put({**event, "_delivery": {"pending": True, "attempts": 0, "host": host}})
-        status = self._attempt(row)
-        self.events_redeliver()
+        # The delivery runs through the middleware, which activates its own request's
+        # language: restore the caller's afterwards.
+        with translation.override(translation.get_language()):
+            status = self._attempt(row)
+            self.events_redeliver()
         return status
 
     # --- redelivery, as Stripe does it ----------------------------------------------------

@@ -91,6 +91,7 @@ RESOURCE_PATHS: dict[str, str] = {
     "balance_transaction": "/v1/balance_transactions",
     "payout": "/v1/payouts",
     "refund": "/v1/refunds",
+    "billing_portal.session": "/v1/billing_portal/sessions",
     "event": "/v1/events",
 }
 
@@ -148,6 +149,7 @@ def session_params(request: CheckoutRequest) -> Json:
         "metadata": dict(request.metadata),
         "success_url": request.success_url,
         "cancel_url": request.cancel_url,
+        "locale": request.locale,
     }
     if request.monthly:
         price_data["recurring"] = {"interval": "month"}
@@ -273,6 +275,13 @@ class StripeProvider(PaymentProvider):
         """The charge a refund belongs to, with all its refunds (this one's new status)."""
         refund = self._retrieve("refund", refund_id)
         return self.payment_get(str(p.ref_id(refund["charge"])))
+
+    def portal_session_create(self, *, customer_id: str, return_url: str, locale: str) -> str:
+        params: Json = {"customer": customer_id, "return_url": return_url, "locale": locale}
+        if settings.STRIPE_PORTAL_CONFIGURATION:
+            params["configuration"] = settings.STRIPE_PORTAL_CONFIGURATION
+        session = self._create("billing_portal.session", params, "")
+        return str(session["url"])
 
     def subscription_get(self, subscription_id: str) -> SubscriptionFact:
         return p.subscription_fact(self._retrieve("subscription", subscription_id))

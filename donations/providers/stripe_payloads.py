@@ -158,6 +158,7 @@ def invoice_fact(invoice: Json, charge: Json | None) -> InvoiceFact:
         amount_paid=from_minor(invoice.get("amount_paid") or 0, invoice["currency"]),
         attempted=bool(invoice.get("attempted")),
         payment=payment_fact(charge) if charge else None,
+        attempt_count=int(invoice.get("attempt_count") or 0),
     )
 
 

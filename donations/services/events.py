@@ -22,7 +22,7 @@ from donations.providers.facts import (
     SubscriptionFact,
     VerifiedEvent,
 )
-from donations.services import enqueue, lifecycle, payouts
+from donations.services import enqueue, failures, lifecycle, payouts
 from donations.services.lifecycle import DonationNotFound
 
 logger = logging.getLogger(__name__)
@@ -147,6 +147,8 @@ def fact_apply(fact: Fact, *, event_id: str) -> None:
         plan_id = _plan_for_invoice(fact)
         if fact.status in {"open", "uncollectible"} and fact.attempted:
             lifecycle.instalment_fail(plan_id=plan_id, invoice=fact, event_id=event_id)
+            # The donor hears of it once per failed attempt, with a link to update the card.
+            failures.payment_failure_record(plan_id=plan_id, invoice=fact)
         else:
             lifecycle.instalment_record(plan_id=plan_id, invoice=fact, event_id=event_id)
     elif isinstance(fact, SubscriptionFact):

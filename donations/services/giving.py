@@ -9,6 +9,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
+from django.utils import translation
 from djmoney.money import Money
 
 from donations.models import Donation
@@ -52,29 +53,42 @@ class GiftRequest:
     tribute_notify_email: str = ""
     cover_fee: bool = False
     referral: Referral | None = None  # the shared link the donor came through
+    language: str = "en"
+
+
+def donation_label(title: str) -> str:
+    """ "Donation to <project>" in the active language, as Stripe shows and stores it."""
+    return (translation.gettext("Donation to %(project)s") % {"project": title})[:250]
 
 
 class CheckoutUnavailable(Exception):
     """Stripe could not create the Checkout Session; nothing was charged."""
 
 
+# Stripe Checkout's own locales for ours (https://docs.stripe.com/api/checkout/sessions).
+CHECKOUT_LOCALES = {"en": "en", "es": "es"}
+
+
 def _checkout_request(d: Donation, *, base_url: str) -> CheckoutRequest:
+    """Checkout in the gift's language: its locale, description and return URLs."""
     project = d.project
-    return CheckoutRequest(
-        donation_id=str(d.pk),
-        amount=d.total_charge,
-        monthly=d.frequency == Donation.Frequency.MONTHLY,
-        description=f"Donation to {project.title}",
-        donor_email=d.donor_email,
-        metadata={"donation_id": str(d.pk), "project": project.slug},
-        success_url=base_url + reverse("donations:thanks", kwargs={"donation_id": d.pk}),
-        # Back on the form after cancelling, a gift from a shared link still carries its code.
-        cancel_url=base_url
-        + project.get_absolute_url()
-        + f"?cancelled={d.pk}"
-        + (f"&{REFERRAL_PARAM}={d.referral_code}" if d.referral_code else "")
-        + "#donate",
-    )
+    with translation.override(d.language):
+        return CheckoutRequest(
+            donation_id=str(d.pk),
+            amount=d.total_charge,
+            monthly=d.frequency == Donation.Frequency.MONTHLY,
+            description=donation_label(project.title),
+            donor_email=d.donor_email,
+            metadata={"donation_id": str(d.pk), "project": project.slug},
+            success_url=base_url + reverse("donations:thanks", kwargs={"donation_id": d.pk}),
+            # Back on the form after cancelling, a gift from a shared link still carries its code.
+            cancel_url=base_url
+            + project.get_absolute_url()
+            + f"?cancelled={d.pk}"
+            + (f"&{REFERRAL_PARAM}={d.referral_code}" if d.referral_code else "")
+            + "#donate",
+            locale=CHECKOUT_LOCALES.get(d.language, "auto"),
+        )
 
 
 def donation_start(*, gift: GiftRequest, base_url: str) -> tuple[Donation, str]:
@@ -99,6 +113,7 @@ def donation_start(*, gift: GiftRequest, base_url: str) -> tuple[Donation, str]:
             tribute_notify_email=gift.tribute_notify_email,
             referral_channel=gift.referral.channel if gift.referral else "",
             referral_code=gift.referral.code if gift.referral else "",
+            language=gift.language,
         )
     try:
         started = provider().checkout_session_create(

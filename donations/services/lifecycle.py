@@ -401,6 +401,7 @@ def _instalment_for(plan: Donation, invoice: InvoiceFact) -> Donation:
             subscription_id=plan.subscription_id,
             customer_id=plan.customer_id,
             invoice_id=invoice.id,
+            language=plan.language,  # its receipt in the language the plan was made in
         )
         target = _lock(target.pk)
     return target

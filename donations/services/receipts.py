@@ -5,13 +5,16 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlencode
 from uuid import UUID
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from donations.locks import advisory_xact_lock
 from donations.models import Donation
@@ -24,6 +27,14 @@ RECEIPT_STATUSES = {
     Donation.Status.PARTIALLY_REFUNDED,
     Donation.Status.DISPUTED,
 }
+
+
+def tax_statement() -> str:
+    """The organisation's statement for receipts (ORGANISATION_TAX_STATEMENT), or the demo's
+    own sentence in the active language when none is configured."""
+    return str(settings.ORGANISATION_TAX_STATEMENT) or gettext(
+        "This is a demo organisation. No goods or services were provided in exchange for this gift."
+    )
 
 
 def receipt_send(*, donation_id: UUID | str) -> bool:
@@ -39,16 +50,7 @@ def receipt_send(*, donation_id: UUID | str) -> bool:
         d = _claimed("receipt", donation_id)
         if d is None or d.receipt_sent_at is not None or d.status not in RECEIPT_STATUSES:
             return False
-        context = {
-            "donation": d,
-            "project": d.project,
-            "organisation": settings.ORGANISATION_NAME,
-            "tax_statement": settings.ORGANISATION_TAX_STATEMENT,
-            "site_url": settings.SITE_URL,
-            "date": d.succeeded_at or timezone.now(),
-            "matches": donation_matches(d),
-        }
-        _send("receipt", f"Thank you for your gift to {d.project.title}", d.donor_email, context)
+        _receipt_email(d)
         now = timezone.now()
         Donation.objects.filter(pk=d.pk, receipt_sent_at__isnull=True).update(
             receipt_sent_at=now, updated_at=now
@@ -69,24 +71,48 @@ def receipt_resend(*, donation_id: UUID | str, to: str = "") -> str:
             raise ValueError(f"A {d.get_status_display().lower()} gift has no receipt")
         address = to.strip() or d.donor_email
         corrected = d.refunded.amount > 0
-        context = {
-            "donation": d,
-            "project": d.project,
-            "organisation": settings.ORGANISATION_NAME,
-            "tax_statement": settings.ORGANISATION_TAX_STATEMENT,
-            "site_url": settings.SITE_URL,
-            "date": d.succeeded_at or timezone.now(),
-            "matches": donation_matches(d),
-            "corrected": corrected,
-        }
-        prefix = "Corrected receipt" if corrected else "Your receipt"
-        _send("receipt", f"{prefix}: your gift to {d.project.title}", address, context)
+        # In the gift's language, like the first receipt.
+        with translation.override(d.language):
+            context = {**receipt_context(d), "corrected": corrected}
+            if corrected:
+                subject = gettext("Corrected receipt: your gift to %(project)s")
+            else:
+                subject = gettext("Your receipt: your gift to %(project)s")
+            _send("receipt", subject % {"project": d.project.title}, address, context)
         now = timezone.now()
         Donation.objects.filter(pk=d.pk).update(
             receipt_sent_at=now if d.receipt_sent_at is None else d.receipt_sent_at,
             updated_at=now,
         )
         return address
+
+
+def receipt_context(d: Donation) -> dict[str, Any]:
+    """What a receipt shows, in the active language (the email and the My gifts page)."""
+    context: dict[str, Any] = {
+        "donation": d,
+        "project": d.project,
+        "organisation": settings.ORGANISATION_NAME,
+        "tax_statement": tax_statement(),
+        "site_url": settings.SITE_URL,
+        "date": d.succeeded_at or timezone.now(),
+        "matches": donation_matches(d),
+        "manage_url": "",
+    }
+    if d.frequency == Donation.Frequency.MONTHLY:
+        context["manage_url"] = my_gifts_url(d.donor_email)
+    return context
+
+
+def my_gifts_url(email: str) -> str:
+    """My gifts, in the active language, with the address filled in to ask for a link."""
+    return f"{settings.SITE_URL}{reverse('donations:my_gifts')}?{urlencode({'email': email})}"
+
+
+def _receipt_email(d: Donation) -> None:
+    with translation.override(d.language):
+        subject = gettext("Thank you for your gift to %(project)s") % {"project": d.project.title}
+        _send("receipt", subject, d.donor_email, receipt_context(d))
 
 
 def tribute_notice_send(*, donation_id: UUID | str) -> bool:
@@ -102,16 +128,20 @@ def tribute_notice_send(*, donation_id: UUID | str) -> bool:
             or d.status not in RECEIPT_STATUSES
         ):
             return False
-        context = {
-            "donation": d,
-            "project": d.project,
-            "donor": "Someone" if d.anonymous else d.donor_name,
-            "organisation": settings.ORGANISATION_NAME,
-            "site_url": settings.SITE_URL,
-        }
-        kind = "in memory of" if d.tribute_type == Donation.Tribute.MEMORY else "in honour of"
-        subject = f"A gift to protect {d.project.title}, {kind} {d.tribute_name}"
-        _send("tribute", subject, d.tribute_notify_email, context)
+        with translation.override(d.language):
+            context = {
+                "donation": d,
+                "project": d.project,
+                "donor": gettext("Someone") if d.anonymous else d.donor_name,
+                "organisation": settings.ORGANISATION_NAME,
+                "site_url": settings.SITE_URL,
+            }
+            if d.tribute_type == Donation.Tribute.MEMORY:
+                subject = gettext("A gift to protect %(project)s, in memory of %(name)s")
+            else:
+                subject = gettext("A gift to protect %(project)s, in honour of %(name)s")
+            subject %= {"project": d.project.title, "name": d.tribute_name}
+            _send("tribute", subject, d.tribute_notify_email, context)
         now = timezone.now()
         Donation.objects.filter(pk=d.pk, tribute_notified_at__isnull=True).update(
             tribute_notified_at=now, updated_at=now

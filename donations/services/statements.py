@@ -26,6 +26,8 @@ from django.conf import settings
 from django.db.models import Q
 from django.db.models.functions import Lower
 from django.template.loader import render_to_string
+from django.utils import translation
+from django.utils.translation import gettext
 from djmoney.money import Money
 
 from donations.models import Donation
@@ -80,6 +82,7 @@ class Statement:
     organisation: str = ""
     registration: str = ""
     acknowledgement: str = ""
+    language: str = "en"  # of the donor's latest gift in the year: the statement's language
 
     @property
     def totals(self) -> list[Money]:
@@ -134,6 +137,7 @@ def statement_build(*, donor_email: str, year: int) -> Statement:
         if amount.amount <= 0:
             continue
         statement.donor_name = d.donor_name  # the latest name they gave
+        statement.language = d.language
         assert d.succeeded_at is not None
         statement.lines.append(
             StatementLine(
@@ -151,10 +155,13 @@ def acknowledgement_text() -> str:
     """The US written acknowledgement (IRS Publication 1771): the organisation's name, and
     that no goods or services were provided in return; amounts and dates are in the table."""
     return (
-        f"{settings.ORGANISATION_NAME} acknowledges with thanks the contributions listed "
-        "above, in the amounts and on the dates shown. No goods or services were provided "
-        "in exchange for these contributions. "
-        f"{settings.ORGANISATION_STATEMENT_TAX_NOTE}"
+        gettext(
+            "%(organisation)s acknowledges with thanks the contributions listed above, in "
+            "the amounts and on the dates shown. No goods or services were provided in "
+            "exchange for these contributions."
+        )
+        % {"organisation": settings.ORGANISATION_NAME}
+        + f" {settings.ORGANISATION_STATEMENT_TAX_NOTE}"
     ).strip()
 
 
@@ -172,10 +179,15 @@ def statement_donors(year: int) -> Iterator[str]:
 
 def statement_render(statement: Statement) -> tuple[str, str, str]:
     """(subject, text body, HTML body) of a statement."""
-    context = {"statement": statement, "site_url": settings.SITE_URL}
-    subject = f"Your {statement.label} giving statement from {statement.organisation}"
-    text = render_to_string("donations/email/statement.txt", context)
-    html = render_to_string("donations/email/statement.html", context)
+    with translation.override(statement.language):
+        statement.acknowledgement = acknowledgement_text()
+        context = {"statement": statement, "site_url": settings.SITE_URL}
+        subject = gettext("Your %(year)s giving statement from %(organisation)s") % {
+            "year": statement.label,
+            "organisation": statement.organisation,
+        }
+        text = render_to_string("donations/email/statement.txt", context)
+        html = render_to_string("donations/email/statement.html", context)
     return subject, text, html
 
 

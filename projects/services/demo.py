@@ -12,9 +12,11 @@ from decimal import Decimal
 
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.utils import translation
 from djmoney.money import Money
 
 from projects.models import FundingTotals, KeySpecies, Photo, Project, Section, Threat
+from projects.services import demo_es
 from projects.services.illustrations import landscape
 from projects.services.images import image_clean, photo_renditions_refresh, project_hero_refresh
 
@@ -131,7 +133,17 @@ def _clean_upload(data: bytes, name: str) -> ContentFile[bytes]:
 
 @transaction.atomic
 def demo_project_load() -> Project:
-    """Create or refresh the seed project; safe to run any number of times."""
+    """Create or refresh the seed project, in English and Spanish; safe to run any number
+    of times."""
+    with translation.override("en"):
+        return _demo_project_load()
+
+
+def _spanish(**fields: str) -> dict[str, str]:
+    return {f"{name}_es": value for name, value in fields.items()}
+
+
+def _demo_project_load() -> Project:
     project, _ = Project.objects.update_or_create(
         slug=SEED_SLUG,
         defaults={
@@ -154,6 +166,7 @@ def demo_project_load() -> Project:
             "hero_caption": HERO[0],
             "hero_credit": HERO[1],
             "after_goal": Project.AfterGoal.KEEP_ACCEPTING,
+            **_spanish(**demo_es.PROJECT),
         },
     )
     if project.published_at is None:
@@ -166,16 +179,38 @@ def demo_project_load() -> Project:
 
     project.species.all().delete()
     KeySpecies.objects.bulk_create(
-        KeySpecies(project=project, common_name=c, scientific_name=s, iucn_category=i, order=n)
+        KeySpecies(
+            project=project,
+            common_name=c,
+            scientific_name=s,
+            iucn_category=i,
+            order=n,
+            **_spanish(common_name=demo_es.SPECIES[n]),
+        )
         for n, (c, s, i) in enumerate(SPECIES)
     )
     project.threats.all().delete()
     Threat.objects.bulk_create(
-        Threat(project=project, title=t, description=d, order=n) for n, (t, d) in enumerate(THREATS)
+        Threat(
+            project=project,
+            title=t,
+            description=d,
+            order=n,
+            **_spanish(title=demo_es.THREATS[n][0], description=demo_es.THREATS[n][1]),
+        )
+        for n, (t, d) in enumerate(THREATS)
     )
     project.sections.all().delete()
     for n, (title, lead, body) in enumerate(SECTIONS):
-        Section.objects.create(project=project, title=title, lead=lead, body=body, order=n)
+        es_title, es_lead, es_body = demo_es.SECTIONS[n]
+        Section.objects.create(
+            project=project,
+            title=title,
+            lead=lead,
+            body=body,
+            order=n,
+            **_spanish(title=es_title, lead=es_lead, body=es_body),
+        )
 
     if not project.hero_image:
         data = landscape(HERO[3], seed=1)
@@ -185,16 +220,26 @@ def demo_project_load() -> Project:
         project_hero_refresh(project=project)
 
     captions = [caption for caption, _alt, _scene in PHOTOS]
-    project.photos.exclude(caption__in=captions).delete()  # older demo images
+    project.photos.exclude(caption_en__in=captions).delete()  # older demo images
     for photo in project.photos.all():
         if "webp" not in (photo.renditions or {}):  # made before WebP
             photo_renditions_refresh(photo=photo)
-    existing = set(project.photos.values_list("caption", flat=True))
+    existing = set(project.photos.values_list("caption_en", flat=True))
     for n, (caption, alt, scene) in enumerate(PHOTOS):
+        es_caption, es_alt = demo_es.PHOTOS[n]
         if caption in existing:
+            # Photos are kept (their files too); their Spanish texts are refreshed.
+            project.photos.filter(caption_en=caption).update(
+                caption_es=es_caption, alt_text_es=es_alt
+            )
             continue
         photo = Photo(
-            project=project, caption=caption, credit=ILLUSTRATION_CREDIT, alt_text=alt, order=n
+            project=project,
+            caption=caption,
+            credit=ILLUSTRATION_CREDIT,
+            alt_text=alt,
+            order=n,
+            **_spanish(caption=es_caption, alt_text=es_alt),
         )
         data = landscape(scene, seed=n + 2)
         photo.image.save(f"andes-{scene}.jpg", _clean_upload(data, f"andes-{scene}"), save=True)

@@ -5,11 +5,14 @@ import re
 from decimal import Decimal
 from typing import Any
 
+from babel import Locale
 from babel.numbers import format_currency, format_decimal, get_currency_symbol
 from django import template
 from django.conf import settings
+from django.utils import translation
 from django.utils.html import format_html, strip_tags
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext
 from djmoney.money import Money
 
 from projects.services.images import MIME_TYPES, MODERN_FORMATS
@@ -18,35 +21,67 @@ from projects.services.sanitize import html_sanitize
 register = template.Library()
 
 
-@register.filter
-def money(value: Money | None) -> str:
-    """$303,600 for whole amounts, $1.17 otherwise; the currency's own symbol."""
-    if value is None:
-        return ""
+def babel_locale(language: str | None = None) -> str:
+    """The CLDR locale for a language of the site (settings.BABEL_LOCALES), e.g. es -> es."""
+    code = (language or translation.get_language() or settings.LANGUAGE_CODE).split("-")[0]
+    return str(settings.BABEL_LOCALES.get(code, settings.BABEL_LOCALES["en"]))
+
+
+def _whole_currency_pattern(locale: str) -> str:
+    """The locale's own currency pattern without its decimals ("¤#,##0.00" -> "¤#,##0",
+    "#,##0.00 ¤" -> "#,##0 ¤"): whole amounts are written without ",00"."""
+    pattern = Locale.parse(locale).currency_formats["standard"].pattern.split(";")[0]
+    return pattern.replace(".00", "")
+
+
+def money_format(value: Money, language: str | None = None) -> str:
+    """$303,600 / 303.600 US$ for whole amounts, $1.17 / 1,17 US$ otherwise: the active
+    language's CLDR conventions (grouping, decimal mark, symbol and its place)."""
+    locale = babel_locale(language)
     amount = Decimal(value.amount)
     currency = str(value.currency)
     if amount == amount.to_integral_value():
         return format_currency(
-            amount, currency, format="¤#,##0", locale="en_US", currency_digits=False
+            amount,
+            currency,
+            format=_whole_currency_pattern(locale),
+            locale=locale,
+            currency_digits=False,
         )
-    return format_currency(amount, currency, locale="en_US")
+    return format_currency(amount, currency, locale=locale)
+
+
+@register.filter
+def money(value: Money | None) -> str:
+    if value is None:
+        return ""
+    return money_format(value)
+
+
+@register.filter
+def money_in(amount: Decimal | int | None, currency: str) -> str:
+    """An amount in a currency, as the money filter writes it: 25|money_in:"USD"."""
+    if amount is None:
+        return ""
+    return money_format(Money(Decimal(amount), str(currency)))
 
 
 @register.filter
 def number(value: Decimal | int | None) -> str:
-    """285,288 (whole) or 47.5 (fractional), grouped."""
+    """285,288 / 285.288 (whole) or 47.5 / 47,5 (fractional), grouped as the language does."""
     if value is None:
         return ""
     d = Decimal(value)
+    locale = babel_locale()
     if d == d.to_integral_value():
-        return format_decimal(d, format="#,##0", locale="en_US")
-    return format_decimal(d.normalize(), format="#,##0.##", locale="en_US")
+        return format_decimal(d, format="#,##0", locale=locale)
+    return format_decimal(d.normalize(), format="#,##0.##", locale=locale)
 
 
 @register.filter
 def currency_symbol(code: str) -> str:
-    """$ for USD, € for EUR, ¥ for JPY (en_US)."""
-    return str(get_currency_symbol(str(code), locale="en_US"))
+    """$ for USD, € for EUR, ¥ for JPY in English; US$, €, JPY in Spanish (CLDR)."""
+    return str(get_currency_symbol(str(code), locale=babel_locale()))
 
 
 @register.filter
@@ -70,7 +105,7 @@ def credit_line(credit: str) -> str:
         return ""
     if CREDIT_PREFIX.match(text):
         return text if text.endswith(".") else f"{text}."
-    return f"Photo courtesy of {text.rstrip('.')}."
+    return gettext("Photo courtesy of %(credit)s.") % {"credit": text.rstrip(".")}
 
 
 @register.filter
@@ -158,3 +193,13 @@ def share_links(
         "links": [link for link in links if link.channel != "link"],
         "copy": next(link for link in links if link.channel == "link"),
     }
+
+
+# Open Graph wants a territory: the language's usual one for this site's audience.
+OG_LOCALES = {"en": "en_US", "es": "es_PE"}
+
+
+@register.filter
+def og_locale(language_code: str) -> str:
+    """``og:locale`` for one of LANGUAGES (``es`` -> ``es_PE``)."""
+    return OG_LOCALES.get(language_code, language_code.replace("-", "_"))

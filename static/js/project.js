@@ -15,12 +15,22 @@
   var currency = article.dataset.currency;
   var fmt = function (amount) {
     var whole = Math.round(amount * 100) % 100 === 0;
-    return new Intl.NumberFormat("en-US", {
+    return new Intl.NumberFormat(campaignLang(), {
       style: "currency", currency: currency,
       minimumFractionDigits: whole ? 0 : undefined, maximumFractionDigits: whole ? 0 : undefined
     }).format(amount);
   };
   var strong = function (text) { var s = document.createElement("strong"); s.textContent = text; return s; };
+  // A translated sentence with \u0001 (the gift) and \u0002 (the acres) marking where the
+  // two bold figures go, whatever order the language puts them in.
+  var campaignFill = function (node, sentence, gift, acres) {
+    var parts = sentence.split(/(\u0001|\u0002)/).map(function (part) {
+      if (part === "\u0001") return strong(gift);
+      if (part === "\u0002") return strong(acres);
+      return part;
+    });
+    node.replaceChildren.apply(node, parts);
+  };
   var fail = function (message) {
     output.replaceChildren();
     error.textContent = message;
@@ -29,27 +39,29 @@
     input.setAttribute("aria-describedby", "calc-hint calc-error");
   };
   var update = function () {
-    var raw = input.value.trim().replace(/,/g, "").replace(/^\$\s*/, "");
+    var raw = campaignAmountRaw(input.value.trim().replace(/^\$\s*/, ""));
     if (raw === "") { output.replaceChildren(); error.hidden = true; return; }
-    if (!/^(\d+(\.\d{1,2})?|\.\d{1,2})$/.test(raw)) { fail("Enter an amount in numbers, such as 50 or 25.50."); return; }
+    if (!/^(\d+(\.\d{1,2})?|\.\d{1,2})$/.test(raw)) { fail(campaignT("Enter an amount in numbers, such as 50 or 25.50.")); return; }
     var gift = parseFloat(raw);
-    if (gift < 1) { fail("Enter an amount of at least 1."); return; }
-    if (gift > max) { fail("Enter an amount of at most 10,000,000."); return; }
+    if (gift < 1) { fail(campaignT("Enter an amount of at least 1.")); return; }
+    if (gift > max) { fail(campaignT("Enter an amount of at most %(max)s.", { max: max.toLocaleString(campaignLang()) })); return; }
     error.hidden = true;
     error.textContent = "";
     input.removeAttribute("aria-invalid");
     input.setAttribute("aria-describedby", "calc-hint");
     if (gift >= cost) {
-      output.replaceChildren(strong(fmt(gift)), " would fund the whole project: all ",
-        strong(totalAcres.toLocaleString("en-US") + " acres"));
+      campaignFill(output, campaignT("%(gift)s would fund the whole project: all %(acres)s",
+        { gift: "\u0001", acres: "\u0002" }), fmt(gift),
+        campaignT("%(n)s acres", { n: totalAcres.toLocaleString(campaignLang()) }));
       return;
     }
     var giftCents = Math.round(gift * 100);
     var tenths = giftCents * 10 / priceCents;
     var shown = Math.min(tenths >= 100 ? Math.round(tenths / 10) : Math.round(tenths) / 10, totalAcres);
     var exact = giftCents % priceCents === 0 && giftCents / priceCents === shown;
-    output.replaceChildren(strong(fmt(gift)), exact ? " protects " : " protects about ",
-      strong(shown.toLocaleString("en-US") + (shown === 1 ? " acre" : " acres")));
+    var sentence = exact ? "%(gift)s protects %(acres)s" : "%(gift)s protects about %(acres)s";
+    campaignFill(output, campaignT(sentence, { gift: "\u0001", acres: "\u0002" }), fmt(gift),
+      campaignT(shown === 1 ? "%(n)s acre" : "%(n)s acres", { n: shown.toLocaleString(campaignLang()) }));
   };
   input.addEventListener("input", update);
 })();
@@ -114,20 +126,23 @@ function campaignDonateGift(form) {
   var c = info[cur] || { digits: 2, min: "1", max: "100000" };
   var result = function (amount, error) { return { amount: amount, currency: cur, error: error || "" }; };
   var raw = form.querySelector("[name=custom_amount]").value.trim();
-  if (/^\d{1,3}(,\d{3})+(\.\d+)?$/.test(raw)) raw = raw.replace(/,/g, "");
+  raw = campaignAmountRaw(raw);
   if (!raw) {
     var checked = form.querySelector("[name=preset]:checked");
     return result(checked && checked.value !== "other" ? parseFloat(checked.value) : NaN);
   }
-  if (!/^\d{1,9}(\.\d{1,4})?$/.test(raw)) return result(NaN, "Enter the amount as a number, e.g. 50 or 25.50.");
+  if (!/^\d{1,9}(\.\d{1,4})?$/.test(raw)) return result(NaN, campaignT("Enter the amount as a number, e.g. 50 or 25.50."));
   var decimals = (raw.split(".")[1] || "").replace(/0+$/, "").length;
   if (decimals > c.digits) {
-    return result(NaN, c.digits ? cur + " amounts have at most " + c.digits + " decimal places." : cur + " amounts are whole numbers.");
+    return result(NaN, c.digits
+      ? campaignT("%(currency)s amounts have at most %(digits)s decimal places.", { currency: cur, digits: c.digits })
+      : campaignT("%(currency)s amounts are whole numbers.", { currency: cur }));
   }
   var amount = parseFloat(raw);
-  if (amount < parseFloat(c.min)) return result(NaN, "The smallest gift is " + c.min + " " + cur + ".");
+  if (amount < parseFloat(c.min)) return result(NaN, campaignT("The smallest gift is %(amount)s %(currency)s.", { amount: parseFloat(c.min).toLocaleString(campaignLang()), currency: cur }));
   if (amount > parseFloat(c.max)) {
-    return result(NaN, "Online gifts are limited to " + parseFloat(c.max).toLocaleString("en-US") + " " + cur + "; please contact us for larger gifts.");
+    return result(NaN, campaignT("Online gifts are limited to %(amount)s %(currency)s; please contact us for larger gifts.",
+      { amount: parseFloat(c.max).toLocaleString(campaignLang()), currency: cur }));
   }
   return result(amount);
 }
@@ -202,16 +217,20 @@ function campaignDonateGift(form) {
     var c = info[cur] || { fee_fixed: form.dataset.feeFixed, digits: 2 };
     var gift = amount();
     if (!(gift > 0)) {
-      note.textContent = "(adds " + percent + "% + " + c.fee_fixed + " " + cur + ")";
+      note.textContent = campaignT("(adds %(percent)s% + %(fixed)s %(currency)s)", {
+        percent: parseFloat(percent).toLocaleString(campaignLang()),
+        fixed: parseFloat(c.fee_fixed).toLocaleString(campaignLang(), { minimumFractionDigits: c.digits }),
+        currency: cur
+      });
       return;
     }
     var fixed = parseFloat(c.fee_fixed);
     var unit = Math.pow(10, c.digits);
     var fee = Math.ceil(((gift + fixed) / (1 - pct) - gift) * unit - 1e-9) / unit;
-    note.textContent = "(adds " + new Intl.NumberFormat("en-US", {
+    note.textContent = campaignT("(adds %(fee)s)", { fee: new Intl.NumberFormat(campaignLang(), {
       style: "currency", currency: cur,
       minimumFractionDigits: c.digits, maximumFractionDigits: c.digits
-    }).format(fee) + ")";
+    }).format(fee) });
   };
   form.addEventListener("input", update);
   form.addEventListener("change", update);
@@ -237,8 +256,9 @@ function campaignDonateGift(form) {
     if (!(gift > 0)) { live.textContent = ""; return; }
     var cur = currency ? currency.value : projectCurrency;
     if (cur !== projectCurrency) {
-      live.textContent = "Matched " + form.dataset.matchLabel + " at the rate Stripe settles it (up to " +
-        form.dataset.matchLeft + " of match left).";
+      live.textContent = campaignT(
+        "Matched %(label)s at the rate Stripe settles it (up to %(left)s of match left).",
+        { label: form.dataset.matchLabel, left: form.dataset.matchLeft });
       return;
     }
     // Same rule as MatchOffer.match_for (donations/selectors.py): rounded down to the
@@ -253,12 +273,13 @@ function campaignDonateGift(form) {
     });
     var fmt = function (n) {
       var whole = Math.round(n * 100) % 100 === 0;
-      return new Intl.NumberFormat("en-US", {
+      return new Intl.NumberFormat(campaignLang(), {
         style: "currency", currency: cur,
         minimumFractionDigits: whole ? 0 : undefined, maximumFractionDigits: whole ? 0 : undefined
       }).format(n);
     };
-    live.textContent = "Your " + fmt(gift) + " becomes " + fmt(gift + match) + " with the match.";
+    live.textContent = campaignT("Your %(gift)s becomes %(total)s with the match.",
+      { gift: fmt(gift), total: fmt(gift + match) });
   };
   form.addEventListener("input", show);
   form.addEventListener("change", show);

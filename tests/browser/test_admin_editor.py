@@ -38,7 +38,8 @@ def test_an_editor_formats_a_section_with_the_rich_text_editor(
 
     section = Section.objects.filter(project=demo).order_by("order").first()
     assert section is not None
-    editable = page.locator("#sections-0 [contenteditable=true]")
+    # Each language has its own editor (body_en, body_es): the English one here.
+    editable = page.locator("#sections-0 .field-body_en [contenteditable=true]")
     expect(editable).to_be_visible()
     expect(editable).to_contain_text("This territory is critical")
     shot(page, "admin-section-editor")

@@ -18,7 +18,7 @@ from djmoney.money import Money
 from donations.models import Donation, TestProviderObject, TransitionLog, WebhookEvent
 from projects.models import FundingTotals, Project
 from projects.selectors import project_funding
-from tests.conftest import WEBHOOK_SECRET
+from tests.conftest import WEBHOOK_SECRET, visitor_token
 
 
 @pytest.fixture
@@ -45,8 +45,11 @@ def give(visitor: Client, project: Project, **overrides: str) -> tuple[Donation,
     """Fill in the form on the project page; returns the gift and the checkout page's URL."""
     page = visitor.get(f"/projects/{project.slug}/")
     assert page.status_code == 200
+    # The page is cached for every visitor, so its form carries no token: like csrf.js,
+    # fetch this visitor's own.
+    assert 'name="csrfmiddlewaretoken" value=""' in page.content.decode()
     data = {
-        "csrfmiddlewaretoken": csrf_token(page.content.decode()),
+        "csrfmiddlewaretoken": visitor_token(visitor),
         "preset": "50",
         "currency": "USD",
         "frequency": "one_time",

@@ -38,17 +38,17 @@ def _change_form(client: Client, project: Project) -> dict[str, Any]:
 def _fill_project(data: dict[str, Any], **overrides: Any) -> dict[str, Any]:
     data.update(
         {
-            "title": "Cloud Forest Corridor",
+            "title_en": "Cloud Forest Corridor",
             "slug": "cloud-forest-corridor",
             "status": "published",
-            "summary": "A corridor of cloud forest.\n\nIt links two parks.",
+            "summary_en": "A corridor of cloud forest.\n\nIt links two parks.",
             "place": "Kosñipata Valley",
             "region": "Cusco",
-            "country": "Peru",
+            "country_en": "Peru",
             "cost_0": "303600",
             "cost_1": "USD",
             "acres": "285288",
-            "habitat": "Cloud forest",
+            "habitat_en": "Cloud forest",
             "partner_name": "Pronaturaleza",
             "partner_url": "https://www.pronaturaleza.org/",
         }
@@ -65,7 +65,7 @@ def test_editor_adds_a_published_project_with_every_inline(editor_client: Client
         data,
         "species",
         {
-            "common_name": "Andean Cat",
+            "common_name_en": "Andean Cat",
             "scientific_name": "Leopardus jacobita",
             "iucn_category": "EN",
             "order": "0",
@@ -74,15 +74,19 @@ def test_editor_adds_a_published_project_with_every_inline(editor_client: Client
     add_inline(
         data,
         "threats",
-        {"title": "Illegal gold mining", "description": "Mining moves upstream.", "order": "0"},
+        {
+            "title_en": "Illegal gold mining",
+            "description_en": "Mining moves upstream.",
+            "order": "0",
+        },
     )
     add_inline(
         data,
         "sections",
         {
-            "title": "Habitat and species",
-            "lead": "A bridge between two parks.",
-            "body": "<p>Humid puna <em>grasslands</em> and cloud forests.</p>",
+            "title_en": "Habitat and species",
+            "lead_en": "A bridge between two parks.",
+            "body_en": "<p>Humid puna <em>grasslands</em> and cloud forests.</p>",
             "order": "0",
         },
     )
@@ -93,9 +97,9 @@ def test_editor_adds_a_published_project_with_every_inline(editor_client: Client
             "image": SimpleUploadedFile(
                 "lizard.jpg", jpeg_bytes(1200, 800), content_type="image/jpeg"
             ),
-            "caption": "A newly described Andean lizard.",
+            "caption_en": "A newly described Andean lizard.",
             "credit": "PRONATURALEZA",
-            "alt_text": "A small brown lizard on a rock",
+            "alt_text_en": "A small brown lizard on a rock",
             "order": "0",
         },
     )
@@ -299,7 +303,7 @@ def test_inline_edits_and_deletes_are_saved(editor_client: Client, project: Proj
     data = _change_form(editor_client, project)
     data["species-0-iucn_category"] = "CR"
     data["threats-0-DELETE"] = "on"
-    data["sections-0-title"] = "New section"
+    data["sections-0-title_en"] = "New section"
     response = editor_client.post(f"/admin/projects/project/{project.pk}/change/", data)
     assert response.status_code == 302, form_errors(response.content.decode())
     assert KeySpecies.objects.get(project=project).iucn_category == "CR"
@@ -419,7 +423,7 @@ def test_editor_cannot_change_money_figures(editor_client: Client, project: Proj
             "price_per_acre_override_0": "0.01",
             "price_per_acre_override_1": "USD",
             "after_goal": Project.AfterGoal.CLOSE_FORM,
-            "summary": "A new summary by the editor.",
+            "summary_en": "A new summary by the editor.",
         }
     )
     response = editor_client.post(url, data)
@@ -486,7 +490,7 @@ def test_editors_are_told_what_the_credit_summary_and_fast_facts_fields_mean(
 
 def test_a_summary_typed_in_the_admin_keeps_its_paragraphs(editor_client: Client) -> None:
     data = _fill_project(
-        _add_form(editor_client), summary="First paragraph.\r\n\r\nSecond paragraph."
+        _add_form(editor_client), summary_en="First paragraph.\r\n\r\nSecond paragraph."
     )
     response = editor_client.post(ADD_URL, data)
     assert response.status_code == 302, form_errors(response.content.decode())
@@ -518,9 +522,9 @@ def test_a_section_body_from_the_editor_is_still_cleaned_on_save(editor_client: 
         data,
         "sections",
         {
-            "title": "Habitat",
-            "lead": "",
-            "body": '<p onclick="x()">Cloud <strong>forest</strong><script>bad()</script>'
+            "title_en": "Habitat",
+            "lead_en": "",
+            "body_en": '<p onclick="x()">Cloud <strong>forest</strong><script>bad()</script>'
             '<span style="color:red">red</span></p>',
             "order": "0",
         },

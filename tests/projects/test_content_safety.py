@@ -87,7 +87,9 @@ def test_section_saved_through_the_admin_is_sanitised(
     url = f"/admin/projects/project/{project.pk}/change/"
     data = admin_form_data(editor_client.get(url).content.decode())
     add_inline(
-        data, "sections", {"title": "Habitat", "lead": "", "body": HOSTILE_BODY, "order": "0"}
+        data,
+        "sections",
+        {"title_en": "Habitat", "lead_en": "", "body_en": HOSTILE_BODY, "order": "0"},
     )
     response = editor_client.post(url, data)
     assert response.status_code == 302, form_errors(response.content.decode())
@@ -187,8 +189,8 @@ def _post_photo(client: Client, project: Project, name: str, content: bytes) -> 
         "photos",
         {
             "image": SimpleUploadedFile(name, content, content_type="image/jpeg"),
-            "caption": "Upload",
-            "alt_text": "An upload",
+            "caption_en": "Upload",
+            "alt_text_en": "An upload",
             "order": "0",
         },
     )
@@ -294,7 +296,7 @@ def test_bad_hero_image_is_refused_on_the_project_form(
     url = f"/admin/projects/project/{project.pk}/change/"
     data = admin_form_data(editor_client.get(url).content.decode())
     data["hero_image"] = SimpleUploadedFile("hero.jpg", b"not an image at all", "image/jpeg")
-    data["hero_alt"] = "A valley"
+    data["hero_alt_en"] = "A valley"
     html = editor_client.post(url, data).content.decode()
     assert "This file is not an image." in html
     project.refresh_from_db()

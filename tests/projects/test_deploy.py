@@ -244,7 +244,7 @@ def test_settings_parser_finds_the_known_names() -> None:
 
 def test_compose_has_the_documented_services(compose: dict[str, Any]) -> None:
     services = compose["services"]
-    assert set(services) == {"db", "redis", "web", "worker", "beat"}
+    assert set(services) == {"db", "redis", "web", "worker", "beat", "proxy"}
     assert services["db"]["image"] == "postgres:16"
     assert services["redis"]["image"] == "redis:7"
     for name in APP_SERVICES:
@@ -258,7 +258,7 @@ def test_compose_has_the_documented_services(compose: dict[str, Any]) -> None:
 
 def test_compose_services_have_healthchecks(compose: dict[str, Any]) -> None:
     services = compose["services"]
-    for name in ["db", "redis", "web", "worker"]:
+    for name in ["db", "redis", "web", "worker", "proxy"]:
         check = services[name].get("healthcheck")
         assert check and check["test"][0] == "CMD" and len(check["test"]) > 1, name
         assert {"interval", "timeout", "retries"} <= set(check), name
@@ -397,27 +397,50 @@ def test_gunicorn_worker_count_is_left_to_the_config(compose: dict[str, Any]) ->
     assert "exec gunicorn" in web
 
 
-def test_compose_web_serves_the_media_volume(compose: dict[str, Any]) -> None:
-    """Uploaded photos load under compose: web serves /media/ from a named volume mounted at
-    MEDIA_ROOT, the same volume the worker (which writes renditions) mounts."""
+def test_compose_proxy_serves_the_volumes_the_app_writes(compose: dict[str, Any]) -> None:
+    """nginx (the proxy service) serves /static/ and /media/ from the named volumes that web
+    (collectstatic at start) and the worker (photo renditions) write; the app serves neither
+    in production, and only the proxy is published."""
+    from campaign.nginx import site_render
+
     services = compose["services"]
+    proxy = services["proxy"]
+    env = proxy["environment"]
+    text = site_render(
+        **{
+            k.removeprefix("CAMPAIGN_").lower(): str(v)
+            for k, v in env.items()
+            if k.startswith("CAMPAIGN_")
+        }
+    )
+    assert "${" not in text
+    assert f"alias {env['CAMPAIGN_STATIC_ROOT']}/;" in text
+    assert f"alias {env['CAMPAIGN_MEDIA_ROOT']}/;" in text
+    assert env["CAMPAIGN_UPSTREAM"] == "web:8000"
+    assert "./campaign/nginx.conf:/etc/nginx/templates/default.conf.template:ro" in proxy["volumes"]
+    assert f"static:{env['CAMPAIGN_STATIC_ROOT']}:ro" in proxy["volumes"]
+    assert f"media:{env['CAMPAIGN_MEDIA_ROOT']}:ro" in proxy["volumes"]
     web_env = services["web"]["environment"]
-    assert web_env["SERVE_MEDIA"] == "true"
     media_root = web_env["MEDIA_ROOT"]
     for name in ["web", "worker"]:
         assert services[name]["environment"]["MEDIA_ROOT"] == media_root, name
         assert f"media:{media_root}" in services[name]["volumes"], name
-    assert "media" in compose["volumes"]
-    # Only web serves requests; the others keep the production default.
-    for name in ["worker", "beat"]:
+    assert "static:/app/staticfiles" in services["web"]["volumes"]
+    assert "collectstatic --noinput" in _commands(compose)["web"]
+    assert {"media", "static"} <= set(compose["volumes"])
+    for name in ["web", "worker", "beat"]:
         assert "SERVE_MEDIA" not in services[name]["environment"], name
+        assert "ports" not in services[name], name
+    assert proxy["ports"] == ["80:80"]
+    assert web_env["TRUSTED_PROXIES"] == "${TRUSTED_PROXIES:-1}"
 
 
-def test_compose_environment_serves_an_uploaded_photo(
+def test_production_app_does_not_serve_uploads_itself(
     compose: dict[str, Any], tmp_path: Path
 ) -> None:
-    """With production settings and the web service's environment, GET /media/... answers
-    the file (no database or cache is reached: their hosts only resolve inside compose)."""
+    """With the web service's environment, GET /media/... is not the app's job (nginx serves
+    it, tests/integration/test_nginx.py); SERVE_MEDIA=true turns it on for a host without
+    the proxy."""
     env = {k: _compose_value(v) for k, v in compose["services"]["web"]["environment"].items()}
     env["MEDIA_ROOT"] = str(tmp_path)
     (tmp_path / "projects" / "photos").mkdir(parents=True)
@@ -430,13 +453,11 @@ def test_compose_environment_serves_an_uploaded_photo(
     full = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8", **env}
     result = manage("shell", "-v", "0", "-c", code, env=full)
     assert result.returncode == 0, result.stderr[-2000:]
-    assert result.stdout.strip() == "200 image/jpeg b'\\xff\\xd8\\xff-a-photo'"
-
-    # The control: production without SERVE_MEDIA does not serve it (why compose sets it).
-    full.pop("SERVE_MEDIA")
+    assert result.stdout.startswith("404 "), result.stdout
+    full["SERVE_MEDIA"] = "true"
     result = manage("shell", "-v", "0", "-c", code, env=full)
     assert result.returncode == 0, result.stderr[-2000:]
-    assert result.stdout.startswith("404 "), result.stdout
+    assert result.stdout.strip() == "200 image/jpeg b'\\xff\\xd8\\xff-a-photo'"
 
 
 def test_beat_schedule_names_registered_tasks() -> None:

@@ -253,7 +253,21 @@ def test_sitemap_lists_published_projects_on_the_public_origin(
     ns = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9"}
     root = ET.fromstring(response.content)  # noqa: S314 - our own sitemap
     locs = {u.findtext("s:loc", namespaces=ns): u for u in root.findall("s:url", ns)}
-    assert set(locs) == {f"{SITE}/projects/", f"{SITE}{SEED_URL}"}
+    assert set(locs) == {
+        f"{SITE}/projects/",
+        f"{SITE}{SEED_URL}",
+        f"{SITE}/es/projects/",
+        f"{SITE}/es{SEED_URL}",
+    }
+    xhtml = "{http://www.w3.org/1999/xhtml}link"
+    alternates = {
+        link.get("hreflang"): link.get("href") for link in locs[f"{SITE}{SEED_URL}"].iter(xhtml)
+    }
+    assert alternates == {
+        "en": f"{SITE}{SEED_URL}",
+        "es": f"{SITE}/es{SEED_URL}",
+        "x-default": f"{SITE}{SEED_URL}",
+    }
     assert locs[f"{SITE}{SEED_URL}"].findtext("s:lastmod", namespaces=ns) == (
         seed.updated_at.date().isoformat()
     )
@@ -391,3 +405,14 @@ def test_text_excerpt_cuts_cleanly(text: str, limit: int, expected: str) -> None
     result = text_excerpt(text, limit)
     assert result == expected
     assert len(result) <= limit
+
+
+def test_og_locale_follows_the_page_language_with_the_other_as_alternate(
+    client: Client, seed: Project
+) -> None:
+    english = client.get(SEED_URL).content.decode()
+    assert '<meta property="og:locale" content="en_US">' in english
+    assert '<meta property="og:locale:alternate" content="es_PE">' in english
+    spanish = client.get(f"/es{SEED_URL}").content.decode()
+    assert '<meta property="og:locale" content="es_PE">' in spanish
+    assert '<meta property="og:locale:alternate" content="en_US">' in spanish

@@ -1,0 +1,125 @@
+"""The whole-page cache for anonymous visitors of the public pages.
+
+``@public_page`` wraps a view (project list, project page, fact sheet). For a GET without a
+query string from a visitor without a session, the rendered page is kept in the shared
+cache under a key made of the page version (``projects.PageVersion``, moved by database
+triggers in the same transaction as any change a public page shows: totals, content, pools),
+the language, the host and the path. A hit costs one primary-key read and one cache read,
+whatever the number of gifts. Because the version is read from the database, nothing has to
+remember to invalidate: bulk updates and raw SQL move it too.
+
+The cached page is the same for every visitor, so it carries no CSRF token: while it renders,
+``campaign.context_processors.page_cache`` puts an empty ``csrf_token`` in the context and
+``static/js/csrf.js`` fetches the visitor's own token from ``/csrf/`` (which sets the cookie)
+when the visitor first touches a form, or on submit. Without JavaScript the first post of the
+donate form is refused by the CSRF check and ``donations.views.csrf_failure`` shows the form
+again, filled in, with a token, so the second press goes through.
+
+Responses from here say ``X-Accel-Expires`` (nginx's micro-cache may keep them a few seconds,
+``PAGE_PROXY_CACHE_SECONDS``) and ``X-Page-Cache: hit|miss``. Pages for a visitor with a
+session (staff previews, anyone logged in) are never cached, here or by nginx.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from datetime import datetime
+from functools import wraps
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
+from django.core.cache import cache
+from django.db import connection
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone, translation
+from django.utils.cache import patch_cache_control
+from django.utils.module_loading import import_string
+
+VERSION_SQL = "SELECT version FROM projects_pageversion WHERE id = 1"
+# Headers the view set that belong to the page itself (the middleware adds the others on the
+# way out, for hits and misses alike).
+KEPT_HEADERS = {"content-type", "content-language", "link"}
+FILLING = "_page_cache_filling"
+
+
+def page_version() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(VERSION_SQL)
+        row = cursor.fetchone()
+    return int(row[0]) if row else 0
+
+
+def is_filling(request: HttpRequest) -> bool:
+    """True while a page meant for every anonymous visitor is being rendered."""
+    return bool(getattr(request, FILLING, False))
+
+
+def _cacheable_request(request: HttpRequest) -> bool:
+    if settings.PAGE_CACHE_SECONDS <= 0 or request.method != "GET":
+        return False
+    if request.META.get("QUERY_STRING"):
+        return False  # e.g. the calculator's ?gift=: rendered every time, not a key per value
+    cookies = request.COOKIES
+    return settings.SESSION_COOKIE_NAME not in cookies and "messages" not in cookies
+
+
+def _key(request: HttpRequest, version: int) -> str:
+    language = getattr(request, "LANGUAGE_CODE", None) or translation.get_language() or ""
+    where = hashlib.sha256(f"{request.get_host()}{request.path}".encode()).hexdigest()[:32]
+    return f"page:{version}:{language}:{where}"
+
+
+def _timeout(now: datetime) -> int:
+    """PAGE_CACHE_SECONDS, or less when something a page shows changes with the clock alone
+    (a matching pool opening or closing): each PAGE_CACHE_EXPIRY hook names that moment."""
+    seconds = settings.PAGE_CACHE_SECONDS
+    for path in settings.PAGE_CACHE_EXPIRY:
+        moment = import_string(path)(now)
+        if moment is not None:
+            seconds = min(seconds, max(1, int((moment - now).total_seconds()) + 1))
+    return int(seconds)
+
+
+def _storable(request: HttpRequest, response: HttpResponse) -> bool:
+    if response.status_code != 200 or response.streaming or response.cookies:
+        return False
+    if request.META.get("CSRF_COOKIE_NEEDS_UPDATE"):
+        return False  # something rendered a real token: this copy is one visitor's
+    control = response.get("Cache-Control", "").lower()
+    return not any(word in control for word in ("private", "no-store", "no-cache"))
+
+
+def _mark_public(response: HttpResponse, state: str) -> HttpResponse:
+    response["X-Page-Cache"] = state
+    response["X-Accel-Expires"] = str(settings.PAGE_PROXY_CACHE_SECONDS)
+    patch_cache_control(response, public=True, max_age=0)
+    return response
+
+
+def public_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not _cacheable_request(request):
+            return view(request, *args, **kwargs)
+        # No session cookie: the visitor is anonymous. Saying so without opening the session
+        # keeps "Vary: Cookie" off the response, so nginx can share it too.
+        request.user = AnonymousUser()
+        setattr(request, FILLING, True)
+        key = _key(request, page_version())
+        entry = cache.get(key)
+        if entry is not None:
+            status, headers, content = entry
+            response = HttpResponse(content, status=status)
+            for name, value in headers:
+                response[name] = value
+            return _mark_public(response, "hit")
+        response = view(request, *args, **kwargs)
+        if not _storable(request, response):
+            return response
+        headers = [(k, v) for k, v in response.items() if k.lower() in KEPT_HEADERS]
+        cache.set(key, (response.status_code, headers, response.content), _timeout(timezone.now()))
+        return _mark_public(response, "miss")
+
+    return wrapped
