@@ -29,6 +29,8 @@ JS_MSGIDS = (
     gettext_noop("(adds %(fee)s)"),
     gettext_noop("Matched %(label)s at the rate Stripe settles it (up to %(left)s of match left)."),
     gettext_noop("Your %(gift)s becomes %(total)s with the match."),
+    gettext_noop("Link copied."),
+    gettext_noop("Select the link and copy it."),
 )
 
 

@@ -147,7 +147,9 @@ class DonateForm(forms.Form):
     anonymous = forms.BooleanField(required=False, label=_("Show my gift as anonymous"))
     hide_amount = forms.BooleanField(required=False, label=_("Don't show my amount publicly"))
     cover_fee = forms.BooleanField(
-        required=False, label=_("Cover the processing fee so 100% goes to conservation")
+        required=False,
+        # xgettext:no-python-format
+        label=_("Cover the processing fee so 100% goes to conservation"),
     )
     tribute_type = forms.ChoiceField(
         choices=Donation.Tribute.choices, required=False, label=_("Dedicate this gift")

@@ -14,19 +14,22 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import quote, urlencode
 
+from django.utils.translation import gettext, gettext_noop
+
 from projects.seo import absolute_url
 
 if TYPE_CHECKING:
     from projects.models import Project
 
 REFERRAL_PARAM = "ref"
-# Channel code → what staff and donors read. The codes are stored on gifts: never rename one.
+# Channel code → what staff and donors read (translated where shown: share_links). The codes
+# are stored on gifts: never rename one.
 CHANNELS: dict[str, str] = {
-    "email": "Email",
+    "email": gettext_noop("Email"),
     "whatsapp": "WhatsApp",
     "facebook": "Facebook",
     "x": "X",
-    "link": "Copied link",
+    "link": gettext_noop("Copied link"),
 }
 SHARE_CODE_LENGTH = 8
 _SHARE_CODE_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i
@@ -90,6 +93,6 @@ def share_links(project: Project, *, text: str, share_code: str = "") -> list[Sh
         "link": url("link"),
     }
     return [
-        ShareLink(channel=c, label=label, href=hrefs[c], url=url(c))
+        ShareLink(channel=c, label=gettext(label), href=hrefs[c], url=url(c))
         for c, label in CHANNELS.items()
     ]

@@ -177,19 +177,25 @@ def json_ld(data: dict[str, Any]) -> SafeString:
 
 @register.inclusion_tag("projects/_share.html")
 def share_links(
-    project: Any, *, text: str = "", share_code: str = "", heading: str = ""
+    project: Any, *, share_code: str = "", heading: str = "", given: bool = False
 ) -> dict[str, Any]:
-    """Plain share links (no third-party script) for a project, each with its referral code;
-    ``share_code`` is the sharing gift's, on the thank-you page."""
+    """Plain share links (no third-party script) for a project, each with its referral code,
+    in the page's language; ``share_code`` is the sharing gift's, and ``given`` says the
+    donor shares the gift they just made (the thank-you page)."""
     from projects.sharing import share_links as links_for
 
-    text = (
-        text
-        or f"Help protect {number(project.acres)} acres in {project.location_display}: {project.title}"
-    )
+    if given:
+        text = gettext("I just gave to protect land for wildlife: %(title)s. Will you join me?")
+    else:
+        text = gettext("Help protect %(acres)s acres in %(place)s: %(title)s")
+    text = text % {
+        "title": project.title,
+        "acres": number(project.acres),
+        "place": project.location_display,
+    }
     links = links_for(project, text=text, share_code=share_code)
     return {
-        "heading": heading or "Share this project",
+        "heading": heading or gettext("Share this project"),
         "links": [link for link in links if link.channel != "link"],
         "copy": next(link for link in links if link.channel == "link"),
     }

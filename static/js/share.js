@@ -9,7 +9,7 @@
     if (!input) return;
     button.hidden = false;
     var done = function (ok) {
-      if (status) status.textContent = ok ? "Link copied." : "Select the link and copy it.";
+      if (status) status.textContent = campaignT(ok ? "Link copied." : "Select the link and copy it.");
     };
     button.addEventListener("click", function () {
       input.select();
