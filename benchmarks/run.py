@@ -102,23 +102,101 @@ def _get(data: dict[str, Any], dotted: str) -> Any:
     return data
 
 
-def _bound(bench: str, data: dict[str, Any]) -> str:
-    """What bounds a missed aim, from figures of the same run."""
+def _g(data: dict[str, Any], dotted: str) -> Any:
+    try:
+        return _get(data, dotted)
+    except (KeyError, TypeError):
+        return "?"
+
+
+def _bound_pages(key: str, d: dict[str, Any]) -> str:
+    ip, adm, srv = d.get("in_process", {}), d.get("admin", {}), d.get("served", {})
+    if key == "detail_cold_ms_worst":
+        return (
+            f"not the gifts: the cold render takes {ip.get('detail_0_ms')} ms at 0 gifts, "
+            f"{ip.get('detail_10k_ms')} at 10k and {ip.get('detail_1m_ms')} at 1M "
+            f"({ip.get('detail_1m_queries')} queries, {ip.get('detail_1m_sql_ms')} ms of SQL at "
+            f"1M), against {ip.get('healthz_ms')} ms for /healthz in the same process: the rest "
+            "is template rendering of the whole page with every cache empty (photos' srcset, "
+            "species, sections, JSON-LD); visitors get the cached copy"
+        )
+    if key.startswith("served.detail_1m"):
+        return (
+            f"the 1M page {_g(srv, 'detail_1m.per_s')}/s, the 0-gift page "
+            f"{_g(srv, 'detail_0.per_s')}/s, /healthz {_g(srv, 'healthz.per_s')}/s: a page-cache "
+            "hit is one primary-key read and one Redis GET, so the gap to /healthz is the "
+            "page's bytes through gunicorn, not the gifts"
+        )
+    if key.startswith("served.proxy"):
+        px = srv.get("proxy", {})
+        return (
+            f"page {_g(px, 'page_through_nginx.per_s')}/s vs static file "
+            f"{_g(px, 'static_file.per_s')}/s through the same nginx "
+            f"({px.get('page_bytes')} bytes); stale {px.get('thermometer_stale_s')} s "
+            "(nginx keeps a copy PAGE_PROXY_CACHE_SECONDS)"
+        )
+    if key.startswith("admin."):
+        worst = max(
+            (k for k in adm if k.endswith("_vs_projects") and k != "worst_vs_projects"),
+            key=lambda k: adm[k],
+            default=None,
+        )
+        if worst is None:
+            return "no admin figures"
+        name = worst.removesuffix("_vs_projects")
+        return (
+            f"{name}: {adm.get(name + '_ms')} ms, of which {adm.get(name + '_sql_ms')} ms in "
+            f"{adm.get(name + '_queries')} SQL queries, against "
+            f"{adm.get('projects_changelist_ms')} ms for the projects changelist: the rest is "
+            "Python rendering its 100 rows (money columns formatted per cell), which does not "
+            "grow with the table"
+        )
+    return "see the figures above"
+
+
+def _bound_webhooks(key: str, d: dict[str, Any]) -> str:
+    if key.startswith("ingestion"):
+        ing = d.get("ingestion", {})
+        return (
+            f"webhook {ing.get('webhook_per_s')}/s (p50 {ing.get('webhook_p50_ms')} ms) against "
+            f"the trivial view's {ing.get('trivial_per_s')}/s; in-process per request: "
+            f"{ing.get('profile')}"
+        )
+    if key.startswith("processing"):
+        pr = d.get("processing", {})
+        return (
+            f"{pr.get('per_s')} events/s against {pr.get('noop_per_s')} no-op tasks/s on the "
+            "same worker: each event is a transaction that locks the gift, writes its "
+            "transition, ledger rows and totals and may allocate a match, where the no-op "
+            "task touches no database"
+        )
+    if key.startswith("freshness"):
+        return f"freshness p50 {_g(d, 'freshness.p50_ms')} ms, p95 {_g(d, 'freshness.p95_ms')} ms"
+    return "see the figures above"
+
+
+def _bound(bench: str, key: str, data: dict[str, Any]) -> str:
+    """What bounds a missed aim, from that aim's own figures in the same run."""
     if bench == "pages":
-        ip, adm = data.get("in_process", {}), data.get("admin", {})
-        return (
-            f"in the same process /healthz took {ip.get('healthz_ms')} ms and the 1M page "
-            f"{ip.get('detail_1m_ms')} ms against {ip.get('detail_0_ms')} ms for 0 gifts (same "
-            f"{ip.get('detail_1m_queries')} queries, {ip.get('detail_1m_sql_ms')} ms of them in "
-            f"SQL); the donations changelist spends {adm.get('donations_changelist_sql_ms')} ms "
-            f"of {adm.get('donations_changelist_ms')} ms in SQL, the rest renders its 100 rows"
-        )
+        return _bound_pages(key, data)
     if bench == "webhooks":
-        ing = data.get("ingestion", {})
+        return _bound_webhooks(key, data)
+    if bench == "export":
         return (
-            f"webhook p50 {ing.get('webhook_p50_ms')} ms against the trivial view's; "
-            f"in-process profile: {ing.get('profile')}"
+            f"CSV {_g(data, 'csv.rows_per_s')} rows/s against COPY {_g(data, 'copy.rows_per_s')}; "
+            f"first byte {data.get('csv_first_byte_ms')} ms, first rows "
+            f"{data.get('csv_first_rows_ms')} ms; peak {data.get('csv_peak_above_idle_mb')} MB"
         )
+    if bench == "payouts":
+        return (
+            f"reconcile {_g(data, 'reconcile.lines_per_s')} lines/s against listing only "
+            f"{_g(data, 'list_only.lines_per_s')} lines/s: each line is stored and linked to "
+            "its gift and ledger row in the payout's transaction"
+        )
+    if bench == "lighthouse":
+        pages = data.get("pages", {})
+        low = min(pages, key=lambda p: pages[p].get("score", 100), default=None)
+        return f"lowest page: {low} {pages.get(low, {})}" if low else "no pages scored"
     return "see the figures above"
 
 
@@ -140,7 +218,7 @@ def main(names: list[str]) -> int:
         met = {">=": value >= target, "<=": value <= target, "==": value == target}[op]
         aim = {"aim": label, "figure": value, "op": op, "target": target, "met": met}
         if not met:
-            aim["bounded_by"] = _bound(bench, results[bench])
+            aim["bounded_by"] = _bound(bench, key, results[bench])
         aims.append(aim)
     results["aims"] = aims
     out = ROOT / "artifacts" / "bench" / "results.json"
