@@ -1,6 +1,11 @@
 from django.http import HttpRequest, HttpResponse
-from django.urls import include, path
+from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
+
+# The site's patterns joined in, not include()d: they hold i18n_patterns, which only a root
+# URLconf may.
+from campaign.urls import handler500
+from campaign.urls import urlpatterns as site_urlpatterns
 
 
 @csrf_exempt
@@ -23,5 +28,6 @@ def baseline_html(request: HttpRequest) -> HttpResponse:
 urlpatterns = [
     path("bench/trivial/", trivial),
     path("bench/baseline.html", baseline_html),
-    path("", include("campaign.urls")),
+    *site_urlpatterns,
 ]
+__all__ = ["handler500", "urlpatterns"]
