@@ -37,6 +37,7 @@ def _seed(rows: int) -> None:
     from djmoney.money import Money
 
     from donations.models import Donation
+    from donations.services.seed import donation_insert_sql
     from projects.models import FundingTotals, Project
 
     have = Donation.objects.filter(donor_email__startswith="bench").count()
@@ -71,25 +72,31 @@ def _seed(rows: int) -> None:
                  now() + interval '1 day', true, true, 0, now()) RETURNING id"""
         )
         pool_id = cur.fetchone()[0]
-        cur.execute(
-            """INSERT INTO donations_donation (id, status, frequency, amount_currency, amount,
-                 fee_covered_currency, fee_covered, cover_fee, donor_name, donor_email, anonymous,
-                 show_amount, message, tribute_type, tribute_name, tribute_notify_email,
-                 payment_intent_id, charge_id, balance_transaction_id, customer_id,
-                 subscription_id, dispute_id, dispute_status, subscription_status,
-                 charged_currency, charged, settled_currency, settled, stripe_fee_currency,
-                 stripe_fee, net_currency, net, refunded_currency, refunded, counted,
-                 counted_provisional, needs_review, review_reason, created_at, updated_at,
-                 succeeded_at, project_id)
-               SELECT md5(i::text)::uuid, 'succeeded', 'one_time', 'USD', 50, 'USD', 0, false,
-                 'Donor ' || i, 'bench' || i || '@example.org', false, true, '', '', '', '',
-                 'pi_' || i, 'ch_' || i, 'txn_' || i, '', '', '', '', '', 'USD', 50, 'USD', 50,
-                 'USD', 1.75, 'USD', 48.25, 'USD', 0, 50, false, false, '',
-                 now() - (i || ' seconds')::interval, now(), now() - (i || ' seconds')::interval,
-                 %s
-               FROM generate_series(1, %s) AS i""",
-            [project.pk, rows],
+        # Every column: these computed, the rest at the model's defaults.
+        sql, params = donation_insert_sql(
+            {
+                "id": "md5(i::text)::uuid",
+                "project_id": str(int(project.pk)),
+                "status": "'succeeded'",
+                "amount": "50",
+                "donor_name": "'Donor ' || i",
+                "donor_email": "'bench' || i || '@example.org'",
+                "payment_intent_id": "'pi_' || i",
+                "charge_id": "'ch_' || i",
+                "balance_transaction_id": "'txn_' || i",
+                "charged": "50",
+                "settled": "50",
+                "stripe_fee": "1.75",
+                "net": "48.25",
+                "refunded": "0",
+                "counted": "50",
+                "created_at": "now() - (i || ' seconds')::interval",
+                "updated_at": "now()",
+                "succeeded_at": "now() - (i || ' seconds')::interval",
+            },
+            "generate_series(1, %s) AS i",
         )
+        cur.execute(sql, [*params, rows])
         cur.execute(
             """INSERT INTO donations_ledgerentry (kind, reference, project_id, donation_id,
                  amount, amount_currency, settled, settled_currency, project_amount,

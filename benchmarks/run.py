@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+import traceback
 from pathlib import Path
 from typing import Any
 
@@ -100,6 +101,16 @@ def _get(data: dict[str, Any], dotted: str) -> Any:
     for part in dotted.split("."):
         data = data[part]
     return data
+
+
+def _errors(data: Any) -> list[str]:
+    """Every "error" a benchmark's figures hold, at any depth."""
+    if not isinstance(data, dict):
+        return []
+    found = [str(data["error"])] if "error" in data else []
+    for value in data.values():
+        found.extend(_errors(value))
+    return found
 
 
 def _g(data: dict[str, Any], dotted: str) -> Any:
@@ -207,14 +218,34 @@ def main(names: list[str]) -> int:
         print(f"Unknown benchmark(s): {', '.join(unknown)}; choose from {', '.join(BENCHMARKS)}")
         return 2
     results: dict[str, Any] = {"started": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+    failed: list[str] = []
     for name in chosen:
         print(f"== {name}", flush=True)
-        results[name] = BENCHMARKS[name]()
+        try:
+            results[name] = BENCHMARKS[name]()
+        except Exception as exc:  # one broken benchmark must not lose the others' figures
+            traceback.print_exc()
+            results[name] = {"error": f"{type(exc).__name__}: {exc}"}
+            failed.append(name)
     aims = []
     for label, (bench, key, op, target) in AIMS.items():
         if bench not in results:
             continue
-        value = _get(results[bench], key)
+        try:
+            value = _get(results[bench], key)
+        except (KeyError, TypeError):  # the benchmark failed, or could not measure this
+            errors = _errors(results[bench])
+            aims.append(
+                {
+                    "aim": label,
+                    "figure": None,
+                    "op": op,
+                    "target": target,
+                    "met": False,
+                    "bounded_by": "not measured: " + ("; ".join(errors) or f"no {key}"),
+                }
+            )
+            continue
         met = {">=": value >= target, "<=": value <= target, "==": value == target}[op]
         aim = {"aim": label, "figure": value, "op": op, "target": target, "met": met}
         if not met:
@@ -234,6 +265,9 @@ def main(names: list[str]) -> int:
         if not aim["met"]:
             print(f"        bounded by: {aim['bounded_by']}")
     print(f"\nWritten to {out.relative_to(ROOT)}")
+    if failed:
+        print(f"Failed: {', '.join(failed)} (their tracebacks are above)")
+        return 1
     return 0
 
 

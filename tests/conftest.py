@@ -124,3 +124,23 @@ def visitor_token(client: Any) -> str:
     """This visitor's CSRF token as static/js/csrf.js fetches it: anonymous project pages are
     cached whole for every visitor and carry none (campaign/pagecache.py)."""
     return str(client.get("/csrf/").json()["token"])
+
+
+@pytest.fixture
+def no_keys(settings: Any) -> None:
+    """The local test provider, and no Stripe: nothing listens at its address."""
+    settings.PAYMENT_PROVIDER = "test"
+    settings.STRIPE_SECRET_KEY = ""
+    settings.STRIPE_API_BASE = "http://127.0.0.1:9"
+    settings.STRIPE_WEBHOOK_SECRET = WEBHOOK_SECRET
+
+
+@pytest.fixture
+def seed(db: None, no_keys: None) -> Project:
+    """The demo's seed project (load_demo), on the test provider."""
+    from django.core.management import call_command
+
+    from projects.services.demo import SEED_SLUG
+
+    call_command("load_demo", stdout=io.StringIO())
+    return Project.objects.get(slug=SEED_SLUG)

@@ -9,9 +9,7 @@ from urllib.parse import urlencode
 from uuid import UUID
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext
@@ -19,6 +17,7 @@ from django.utils.translation import gettext
 from donations.locks import advisory_xact_lock
 from donations.models import Donation
 from donations.selectors import donation_matches
+from donations.services.mail import email_send
 
 logger = logging.getLogger(__name__)
 
@@ -78,7 +77,12 @@ def receipt_resend(*, donation_id: UUID | str, to: str = "") -> str:
                 subject = gettext("Corrected receipt: your gift to %(project)s")
             else:
                 subject = gettext("Your receipt: your gift to %(project)s")
-            _send("receipt", subject % {"project": d.project.title}, address, context)
+            email_send(
+                template="receipt",
+                subject=subject % {"project": d.project.title},
+                to=address,
+                context=context,
+            )
         now = timezone.now()
         Donation.objects.filter(pk=d.pk).update(
             receipt_sent_at=now if d.receipt_sent_at is None else d.receipt_sent_at,
@@ -112,7 +116,9 @@ def my_gifts_url(email: str) -> str:
 def _receipt_email(d: Donation) -> None:
     with translation.override(d.language):
         subject = gettext("Thank you for your gift to %(project)s") % {"project": d.project.title}
-        _send("receipt", subject, d.donor_email, receipt_context(d))
+        email_send(
+            template="receipt", subject=subject, to=d.donor_email, context=receipt_context(d)
+        )
 
 
 def tribute_notice_send(*, donation_id: UUID | str) -> bool:
@@ -141,7 +147,9 @@ def tribute_notice_send(*, donation_id: UUID | str) -> bool:
             else:
                 subject = gettext("A gift to protect %(project)s, in honour of %(name)s")
             subject %= {"project": d.project.title, "name": d.tribute_name}
-            _send("tribute", subject, d.tribute_notify_email, context)
+            email_send(
+                template="tribute", subject=subject, to=d.tribute_notify_email, context=context
+            )
         now = timezone.now()
         Donation.objects.filter(pk=d.pk, tribute_notified_at__isnull=True).update(
             tribute_notified_at=now, updated_at=now
@@ -186,16 +194,3 @@ def _claimed(email: str, donation_id: UUID | str) -> Donation | None:
         return None
     advisory_xact_lock("email", email, pk)
     return Donation.objects.select_related("project").filter(pk=pk).first()
-
-
-def _send(template: str, subject: str, to: str, context: dict[str, Any]) -> None:
-    """One email, text and HTML, from donations/email/<template>.txt and .html."""
-    message = EmailMultiAlternatives(
-        subject=subject,
-        body=render_to_string(f"donations/email/{template}.txt", context),
-        to=[to],
-    )
-    message.attach_alternative(
-        render_to_string(f"donations/email/{template}.html", context), "text/html"
-    )
-    message.send()

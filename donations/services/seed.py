@@ -10,6 +10,7 @@ The project's totals move by the sum in the same transaction. PostgreSQL only.
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 import pgtrigger
 from django.db import connection, transaction
@@ -83,3 +84,27 @@ def gifts_seed(project: Project, count: int, *, tag: str = "seed") -> Decimal:
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE donations_donation")
     return total
+
+
+def donation_insert_sql(computed: dict[str, str], source: str) -> tuple[str, list[Any]]:
+    """``INSERT INTO donations_donation (every column) SELECT ... FROM <source>`` and its
+    parameters: ``computed`` gives the SQL of some columns (with ``%%`` for a literal %);
+    every other column takes the model's default (NULL where it may), so a column added
+    later needs no change in the seeders."""
+    columns, values, params = [], [], []
+    for f in Donation._meta.concrete_fields:
+        column = str(f.column)
+        columns.append(f'"{column}"')
+        if column in computed:
+            values.append(computed[column])
+        elif f.null:
+            values.append("NULL")
+        else:
+            default = f.get_default()
+            values.append("%s")
+            params.append(getattr(default, "amount", default) if default is not None else "")
+    sql = (
+        f"INSERT INTO donations_donation ({', '.join(columns)}) "  # noqa: S608 - our columns
+        f"SELECT {', '.join(values)} FROM {source}"
+    )
+    return sql, params

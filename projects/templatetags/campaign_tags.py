@@ -1,12 +1,18 @@
 from __future__ import annotations
 
+import functools
 import json
 import re
 from decimal import Decimal
 from typing import Any
 
 from babel import Locale
-from babel.numbers import format_currency, format_decimal, get_currency_symbol
+from babel.numbers import (
+    NumberPattern,
+    format_decimal,
+    get_currency_symbol,
+    parse_pattern,
+)
 from django import template
 from django.conf import settings
 from django.utils import translation
@@ -27,28 +33,28 @@ def babel_locale(language: str | None = None) -> str:
     return str(settings.BABEL_LOCALES.get(code, settings.BABEL_LOCALES["en"]))
 
 
-def _whole_currency_pattern(locale: str) -> str:
-    """The locale's own currency pattern without its decimals ("¤#,##0.00" -> "¤#,##0",
-    "#,##0.00 ¤" -> "#,##0 ¤"): whole amounts are written without ",00"."""
-    pattern = Locale.parse(locale).currency_formats["standard"].pattern.split(";")[0]
-    return pattern.replace(".00", "")
+@functools.lru_cache(maxsize=32)
+def _currency_patterns(locale: str) -> tuple[Locale, NumberPattern, NumberPattern]:
+    """The locale, its standard currency pattern, and that pattern without its decimals
+    ("¤#,##0.00" -> "¤#,##0", "#,##0.00 ¤" -> "#,##0 ¤": whole amounts are written without
+    ",00"). Parsed once: format_currency would parse the locale and pattern on every call,
+    and a page or an admin list formats hundreds of amounts."""
+    parsed = Locale.parse(locale)
+    standard = parsed.currency_formats["standard"]
+    whole = parse_pattern(standard.pattern.split(";")[0].replace(".00", ""))
+    return parsed, standard, whole
 
 
 def money_format(value: Money, language: str | None = None) -> str:
     """$303,600 / 303.600 US$ for whole amounts, $1.17 / 1,17 US$ otherwise: the active
     language's CLDR conventions (grouping, decimal mark, symbol and its place)."""
-    locale = babel_locale(language)
+    locale, standard, whole = _currency_patterns(babel_locale(language))
     amount = Decimal(value.amount)
     currency = str(value.currency)
+    # As babel.numbers.format_currency applies them, with the patterns parsed once.
     if amount == amount.to_integral_value():
-        return format_currency(
-            amount,
-            currency,
-            format=_whole_currency_pattern(locale),
-            locale=locale,
-            currency_digits=False,
-        )
-    return format_currency(amount, currency, locale=locale)
+        return str(whole.apply(amount, locale, currency=currency, currency_digits=False))
+    return str(standard.apply(amount, locale, currency=currency))
 
 
 @register.filter

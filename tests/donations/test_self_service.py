@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 from django.core import mail
-from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
 
@@ -19,7 +18,7 @@ from donations.models import Donation, PaymentFailureNotice, SignInLink, Webhook
 from donations.services import signin
 from projects.models import Project
 from projects.services.demo import SEED_SLUG
-from tests.conftest import WEBHOOK_SECRET, visitor_token
+from tests.conftest import visitor_token
 from tests.donations.event_helpers import Webhooks, gift_start
 
 LINK = re.compile(r"http://[^\s\"<>]+/my-gifts/enter/[^\s\"<>]+/")
@@ -29,20 +28,6 @@ def _token(body: str) -> str:
     match = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', body)
     assert match
     return match.group(1)
-
-
-@pytest.fixture
-def no_keys(settings: Any) -> None:
-    settings.PAYMENT_PROVIDER = "test"
-    settings.STRIPE_SECRET_KEY = ""
-    settings.STRIPE_API_BASE = "http://127.0.0.1:9"
-    settings.STRIPE_WEBHOOK_SECRET = WEBHOOK_SECRET
-
-
-@pytest.fixture
-def seed(db: None, no_keys: None) -> Project:
-    call_command("load_demo", stdout=io.StringIO())
-    return Project.objects.get(slug=SEED_SLUG)
 
 
 def _give(

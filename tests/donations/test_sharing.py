@@ -16,6 +16,7 @@ from djmoney.money import Money
 
 from donations.models import Donation
 from donations.selectors import share_channel_totals
+from donations.services.seed import donation_insert_sql
 from projects.models import Project
 from projects.sharing import CHANNELS, referral_parse
 from tests.conftest import WEBHOOK_SECRET
@@ -251,7 +252,7 @@ def test_the_report_is_one_index_only_scan_at_scale(make_project: Any) -> None:
     # the series, the rest at their defaults.
     computed = {
         "id": "md5(n::text)::uuid",
-        "project_id": "%s",
+        "project_id": str(int(project.pk)),
         "status": "CASE WHEN n %% 3 = 0 THEN 'failed' ELSE 'succeeded' END",
         "amount": "50",
         "counted": "CASE WHEN n %% 3 = 0 THEN 0 ELSE 50 END",
@@ -262,28 +263,12 @@ def test_the_report_is_one_index_only_scan_at_scale(make_project: Any) -> None:
             "(ARRAY['email','whatsapp','facebook','x','link'])[1 + n %% 100 / 20] ELSE '' END"
         ),
     }
-    columns, values, params = [], [], []
-    for f in Donation._meta.concrete_fields:
-        columns.append(f'"{f.column}"')
-        if f.column in computed:
-            values.append(computed[f.column])
-            if f.column == "project_id":
-                params.append(project.pk)
-        elif f.null:
-            values.append("NULL")
-        else:
-            default = f.get_default()
-            values.append("%s")
-            params.append(getattr(default, "amount", default) if default is not None else "")
+    sql, params = donation_insert_sql(computed, "generate_series(1, 200000) AS n")
     with transaction.atomic(), connection.cursor() as cur:
         # Seed rows, not gifts: no field-history or other triggers for them (seconds, not
         # minutes), as a bulk load would be done.
         cur.execute("SET LOCAL session_replication_role = replica")
-        cur.execute(
-            f"INSERT INTO donations_donation ({', '.join(columns)}) "  # noqa: S608 - our columns
-            f"SELECT {', '.join(values)} FROM generate_series(1, 200000) AS n",
-            params,
-        )
+        cur.execute(sql, params)
     with connection.cursor() as cur:
         cur.execute("VACUUM ANALYZE donations_donation")  # as autovacuum leaves it
     from donations.selectors import _share_channel_rows

@@ -18,15 +18,7 @@ from djmoney.money import Money
 from donations.models import Donation, TestProviderObject, TransitionLog, WebhookEvent
 from projects.models import FundingTotals, Project
 from projects.selectors import project_funding
-from tests.conftest import WEBHOOK_SECRET, visitor_token
-
-
-@pytest.fixture
-def no_keys(settings: Any) -> None:
-    settings.PAYMENT_PROVIDER = "test"
-    settings.STRIPE_SECRET_KEY = ""
-    settings.STRIPE_API_BASE = "http://127.0.0.1:9"  # nothing listens: Stripe must not be called
-    settings.STRIPE_WEBHOOK_SECRET = WEBHOOK_SECRET
+from tests.conftest import visitor_token
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@ the gift's language (Checkout locale, receipt) and the catalogue itself."""
 
 from __future__ import annotations
 
-import io
 import re
 import shutil
 from decimal import Decimal
@@ -21,24 +20,10 @@ from donations.models import Donation
 from projects.models import Project
 from projects.services.demo import SEED_SLUG
 from projects.services.demo_es import TITLE as SPANISH_TITLE
-from tests.conftest import WEBHOOK_SECRET, visitor_token
+from tests.conftest import visitor_token
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED_TITLE = "Securing the Cornerstone of Andes-Amazon Conservation Corridor"
-
-
-@pytest.fixture
-def seed(db: None, no_keys: None) -> Project:
-    call_command("load_demo", stdout=io.StringIO())
-    return Project.objects.get(slug=SEED_SLUG)
-
-
-@pytest.fixture
-def no_keys(settings: Any) -> None:
-    settings.PAYMENT_PROVIDER = "test"
-    settings.STRIPE_SECRET_KEY = ""
-    settings.STRIPE_API_BASE = "http://127.0.0.1:9"
-    settings.STRIPE_WEBHOOK_SECRET = WEBHOOK_SECRET
 
 
 def _html(response: Any) -> str:
