@@ -13,9 +13,11 @@ from decimal import Decimal
 from typing import Any
 
 import pgtrigger
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
+from djmoney.models.fields import CurrencyField
 from djmoney.money import Money
 
 from donations.models import Donation
@@ -34,7 +36,9 @@ def gifts_seed(project: Project, count: int, *, tag: str = "seed") -> Decimal:
     if count < 1:
         raise ValueError("count must be at least 1")
     currency = project.currency
-    with transaction.atomic():
+    # Load-test rows need no money history: django-pghistory's per-row insert trigger (it
+    # attaches a context to each row) makes a million rows take half an hour.
+    with pgtrigger.ignore(HISTORY_INSERT_TRIGGER), transaction.atomic():
         template = Donation.objects.create(
             project=project,
             amount=Money(10, currency),
@@ -64,9 +68,7 @@ def gifts_seed(project: Project, count: int, *, tag: str = "seed") -> Decimal:
         columns = [str(f.column) for f in Donation._meta.concrete_fields]
         select = ", ".join(generated.get(c, f't."{c}"') for c in columns)
         quoted = ", ".join(f'"{c}"' for c in columns)
-        # Load-test rows need no money history: django-pghistory's per-row insert trigger
-        # (it attaches a context to each row) makes a million rows take half an hour.
-        with pgtrigger.ignore(HISTORY_INSERT_TRIGGER), connection.cursor() as cursor:
+        with connection.cursor() as cursor:
             cursor.execute(
                 f"INSERT INTO donations_donation ({quoted}) "  # noqa: S608 - constants only
                 f"SELECT {select} FROM donations_donation t, generate_series(1, %s) g "
@@ -97,6 +99,10 @@ def donation_insert_sql(computed: dict[str, str], source: str) -> tuple[str, lis
         columns.append(f'"{column}"')
         if column in computed:
             values.append(computed[column])
+        elif isinstance(f, CurrencyField):
+            # Never NULL: a computed amount needs its currency (the field's default).
+            values.append("%s")
+            params.append(f.get_default() or settings.DEFAULT_CURRENCY)
         elif f.null:
             values.append("NULL")
         else:
