@@ -11,6 +11,8 @@
   thermometer's staleness behind it after a change of totals.
 * Admin: the donations changelist, and searches by Stripe id, email and name, against the
   projects changelist, in-process, median ms.
+* Gifts started: donate-form posts through to the Checkout redirect (test provider),
+  in-process, per second, against /healthz in the same loop.
 
 Gifts are made with SQL (donations/services/seed.py), once per benchmark database: later runs
 reuse them.
@@ -302,6 +304,48 @@ def admin(projects: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+GIFT_STARTS = 200
+
+
+def gifts_started(project: Any) -> dict[str, Any]:
+    """Donate-form posts that start a gift, in-process on one core: validation, the rate
+    limits (raised out of the way), the gift row and the provider's Checkout Session (the
+    test provider's, so no network), then the redirect; against /healthz in the same loop."""
+    from django.test import Client, override_settings
+
+    run_tag = int(time.time())
+    form = {"preset": "50", "currency": "USD", "frequency": "one_time", "donor_name": "Bench"}
+    unlimited = "1000000/h"
+    with override_settings(
+        PAYMENT_PROVIDER="test",
+        DONATION_RATE_LIMIT_PER_IP=unlimited,
+        DONATION_RATE_LIMIT_PER_EMAIL=unlimited,
+        ALLOWED_HOSTS=["*"],
+    ):
+        client = Client()
+        url = f"/projects/{project.slug}/donate/"
+
+        def start(i: int) -> None:
+            email = f"start{run_tag}-{i}@example.org"
+            response = client.post(url, {**form, "donor_email": email})
+            assert response.status_code == 303, (response.status_code, response.content[:300])
+
+        start(-1)  # warm
+        began = time.perf_counter()
+        for i in range(GIFT_STARTS):
+            start(i)
+        starts = GIFT_STARTS / (time.perf_counter() - began)
+        began = time.perf_counter()
+        for _ in range(GIFT_STARTS):
+            client.get("/healthz")
+        healthz = GIFT_STARTS / (time.perf_counter() - began)
+    return {
+        "per_s": round(starts, 1),
+        "healthz_per_s": round(healthz, 1),
+        "vs_healthz": round(starts / healthz, 3),
+    }
+
+
 def run() -> dict[str, Any]:
     # Not eager: Django is set up once per run, and the later benchmarks queue their tasks.
     common.django_setup(eager=False)
@@ -309,6 +353,7 @@ def run() -> dict[str, Any]:
     result: dict[str, Any] = {"in_process": in_process(projects)}
     result["served"] = served(projects)
     result["admin"] = admin(projects)
+    result["gifts_started"] = gifts_started(projects["10k"])
     ip = result["in_process"]
     result["detail_cold_ms_worst"] = max(ip[f"detail_{t}_ms"] for t in TIERS)
     result["detail_1m_vs_detail_0"] = round(ip["detail_1m_ms"] / ip["detail_0_ms"], 2)

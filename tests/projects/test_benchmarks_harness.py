@@ -45,3 +45,18 @@ def test_a_failing_benchmark_keeps_the_others_figures_and_fails_the_run(
     assert aims["x is 2 or more"]["figure"] == 1 and aims["x is 2 or more"]["met"] is False
     assert aims["y"]["met"] is False
     assert aims["y"]["bounded_by"] == "not measured: RuntimeError: seeding failed"
+
+
+@pytest.mark.django_db
+def test_the_gifts_started_measurement_starts_real_gifts(
+    monkeypatch: pytest.MonkeyPatch, project: Project
+) -> None:
+    from benchmarks import bench_pages
+    from donations.models import Donation
+
+    monkeypatch.setattr(bench_pages, "GIFT_STARTS", 3)
+    figures = bench_pages.gifts_started(project)
+    assert figures["per_s"] > 0 and figures["vs_healthz"] > 0
+    started = Donation.objects.filter(project=project, donor_email__startswith="start")
+    assert started.count() == 4  # the warm-up and three
+    assert all(d.status == Donation.Status.PENDING and d.checkout_session_id for d in started)
