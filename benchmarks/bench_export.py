@@ -53,67 +53,69 @@ def _seed(rows: int) -> None:
     started = time.perf_counter()
     with connection.cursor() as cur:
         cur.execute("SET session_replication_role = replica")  # no triggers while seeding
-        cur.execute(
-            "TRUNCATE donations_payoutline, donations_ledgerentry, donations_matchallocation,"
-            " donations_donation, donations_payout, donations_matchingpool CASCADE"
-        )
-        cur.execute(
-            """INSERT INTO donations_payout (stripe_id, amount, amount_currency, status, automatic,
-                 method, arrival_date, provider_reconciliation, lines_status, line_count,
-                 unlinked_count, failure_code, failure_message, created, recorded_at, updated_at)
-               VALUES ('po_bench', 1, 'USD', 'paid', true, 'standard', now(), 'completed',
-                 'reconciled', 0, 0, '', '', now(), now(), now()) RETURNING id"""
-        )
-        payout_id = cur.fetchone()[0]
-        cur.execute(
-            """INSERT INTO donations_matchingpool (sponsor_name, show_sponsor, cap, cap_currency,
-                 ratio, starts_at, ends_at, covers_all_projects, active, allocated, created_at)
-               VALUES ('Bench sponsor', true, 1000000000, 'USD', 1, now() - interval '400 days',
-                 now() + interval '1 day', true, true, 0, now()) RETURNING id"""
-        )
-        pool_id = cur.fetchone()[0]
-        # Every column: these computed, the rest at the model's defaults.
-        sql, params = donation_insert_sql(
-            {
-                "id": "md5(i::text)::uuid",
-                "project_id": str(int(project.pk)),
-                "status": "'succeeded'",
-                "amount": "50",
-                "donor_name": "'Donor ' || i",
-                "donor_email": "'bench' || i || '@example.org'",
-                "payment_intent_id": "'pi_' || i",
-                "charge_id": "'ch_' || i",
-                "balance_transaction_id": "'txn_' || i",
-                "charged": "50",
-                "settled": "50",
-                "stripe_fee": "1.75",
-                "net": "48.25",
-                "refunded": "0",
-                "counted": "50",
-                "created_at": "now() - (i || ' seconds')::interval",
-                "updated_at": "now()",
-                "succeeded_at": "now() - (i || ' seconds')::interval",
-            },
-            "generate_series(1, %s) AS i",
-        )
-        cur.execute(sql, [*params, rows])
-        cur.execute(
-            """INSERT INTO donations_ledgerentry (kind, reference, project_id, donation_id,
-                 amount, amount_currency, settled, settled_currency, project_amount,
-                 balance_transaction_id, payout_id, occurred_at, recorded_at, note)
-               SELECT 'gift', d.id::text, d.project_id, d.id, 50, 'USD', 50, 'USD', 50,
-                 d.balance_transaction_id, %s, d.succeeded_at, now(), ''
-               FROM donations_donation d WHERE d.project_id = %s""",
-            [payout_id, project.pk],
-        )
-        cur.execute(
-            """INSERT INTO donations_matchallocation (pool_id, donation_id, kind, amount, note,
-                 created_at)
-               SELECT %s, d.id, 'allocate', 50, '', now()
-               FROM donations_donation d WHERE d.project_id = %s AND ascii(d.id::text) %% 4 = 0""",
-            [pool_id, project.pk],
-        )
-        cur.execute("SET session_replication_role = origin")
+        try:
+            cur.execute(
+                "TRUNCATE donations_payoutline, donations_ledgerentry, donations_matchallocation,"
+                " donations_donation, donations_payout, donations_matchingpool CASCADE"
+            )
+            cur.execute(
+                """INSERT INTO donations_payout (stripe_id, amount, amount_currency, status, automatic,
+                     method, arrival_date, provider_reconciliation, lines_status, line_count,
+                     unlinked_count, failure_code, failure_message, created, recorded_at, updated_at)
+                   VALUES ('po_bench', 1, 'USD', 'paid', true, 'standard', now(), 'completed',
+                     'reconciled', 0, 0, '', '', now(), now(), now()) RETURNING id"""
+            )
+            payout_id = cur.fetchone()[0]
+            cur.execute(
+                """INSERT INTO donations_matchingpool (sponsor_name, show_sponsor, cap, cap_currency,
+                     ratio, starts_at, ends_at, covers_all_projects, active, allocated, created_at)
+                   VALUES ('Bench sponsor', true, 1000000000, 'USD', 1, now() - interval '400 days',
+                     now() + interval '1 day', true, true, 0, now()) RETURNING id"""
+            )
+            pool_id = cur.fetchone()[0]
+            # Every column: these computed, the rest at the model's defaults.
+            sql, params = donation_insert_sql(
+                {
+                    "id": "md5(i::text)::uuid",
+                    "project_id": str(int(project.pk)),
+                    "status": "'succeeded'",
+                    "amount": "50",
+                    "donor_name": "'Donor ' || i",
+                    "donor_email": "'bench' || i || '@example.org'",
+                    "payment_intent_id": "'pi_' || i",
+                    "charge_id": "'ch_' || i",
+                    "balance_transaction_id": "'txn_' || i",
+                    "charged": "50",
+                    "settled": "50",
+                    "stripe_fee": "1.75",
+                    "net": "48.25",
+                    "refunded": "0",
+                    "counted": "50",
+                    "created_at": "now() - (i || ' seconds')::interval",
+                    "updated_at": "now()",
+                    "succeeded_at": "now() - (i || ' seconds')::interval",
+                },
+                "generate_series(1, %s) AS i",
+            )
+            cur.execute(sql, [*params, rows])
+            cur.execute(
+                """INSERT INTO donations_ledgerentry (kind, reference, project_id, donation_id,
+                     amount, amount_currency, settled, settled_currency, project_amount,
+                     balance_transaction_id, payout_id, occurred_at, recorded_at, note)
+                   SELECT 'gift', d.id::text, d.project_id, d.id, 50, 'USD', 50, 'USD', 50,
+                     d.balance_transaction_id, %s, d.succeeded_at, now(), ''
+                   FROM donations_donation d WHERE d.project_id = %s""",
+                [payout_id, project.pk],
+            )
+            cur.execute(
+                """INSERT INTO donations_matchallocation (pool_id, donation_id, kind, amount, note,
+                     created_at)
+                   SELECT %s, d.id, 'allocate', 50, '', now()
+                   FROM donations_donation d WHERE d.project_id = %s AND ascii(d.id::text) %% 4 = 0""",
+                [pool_id, project.pk],
+            )
+        finally:  # triggers back on for this connection, whatever happened
+            cur.execute("SET session_replication_role = origin")
         for table in ("donations_donation", "donations_ledgerentry", "donations_matchallocation"):
             cur.execute(f"VACUUM ANALYZE {table}")
     print(f"   seeded {rows:,} gifts in {time.perf_counter() - started:.1f}s", flush=True)

@@ -55,4 +55,7 @@ class LocaleMiddleware(DjangoLocaleMiddleware):
                 # for a shared cache, whose key may be the URL alone; /es/... is the
                 # cacheable address of that page.
                 patch_cache_control(response, private=True)
+                # nginx obeys X-Accel-Expires over Cache-Control: take it away too.
+                if "X-Accel-Expires" in response:
+                    del response["X-Accel-Expires"]
         return response

@@ -88,11 +88,19 @@ def gifts_seed(project: Project, count: int, *, tag: str = "seed") -> Decimal:
     return total
 
 
-def donation_insert_sql(computed: dict[str, str], source: str) -> tuple[str, list[Any]]:
+def donation_insert_sql(
+    computed: dict[str, str], source: str, *, currency: str = ""
+) -> tuple[str, list[Any]]:
     """``INSERT INTO donations_donation (every column) SELECT ... FROM <source>`` and its
-    parameters: ``computed`` gives the SQL of some columns (with ``%%`` for a literal %);
-    every other column takes the model's default (NULL where it may), so a column added
-    later needs no change in the seeders."""
+    parameters (the defaults', then any ``%s`` in ``source``): ``computed`` gives the SQL of
+    some columns, with no placeholders (``%%`` for a literal %). Every currency column is
+    ``currency`` (the project's; DEFAULT_CURRENCY if empty), every other column the model's
+    default, NULL where it may be, so a column added later needs no change in the seeders.
+    A column that needs a value per row (a unique one, or one without a default) must be
+    computed: ValueError names it."""
+    if any("%s" in sql for sql in computed.values()):
+        raise ValueError("computed SQL takes no placeholders (they would be out of order)")
+    currency = currency or str(settings.DEFAULT_CURRENCY)
     columns, values, params = [], [], []
     for f in Donation._meta.concrete_fields:
         column = str(f.column)
@@ -100,11 +108,12 @@ def donation_insert_sql(computed: dict[str, str], source: str) -> tuple[str, lis
         if column in computed:
             values.append(computed[column])
         elif isinstance(f, CurrencyField):
-            # Never NULL: a computed amount needs its currency (the field's default).
-            values.append("%s")
-            params.append(f.get_default() or settings.DEFAULT_CURRENCY)
+            values.append("%s")  # never NULL: a computed amount needs its currency
+            params.append(currency)
         elif f.null:
             values.append("NULL")
+        elif f.unique or not (f.has_default() or f.empty_strings_allowed):
+            raise ValueError(f"donation_insert_sql: compute {column} (one value per row)")
         else:
             default = f.get_default()
             values.append("%s")

@@ -52,3 +52,29 @@ def test_gifts_seed_moves_the_totals_and_writes_no_history(make_project: Any) ->
     totals = FundingTotals.objects.get(project=project)
     assert totals.gift_count == 500 and totals.raised.amount == total
     assert DonationHistory.objects.count() == before  # load-test rows: no money history
+
+
+def test_a_column_that_needs_a_value_per_row_must_be_computed() -> None:
+    with pytest.raises(ValueError, match="compute id"):
+        donation_insert_sql({"project_id": "1"}, "generate_series(1, 2) AS i")
+    with pytest.raises(ValueError, match="placeholders"):
+        donation_insert_sql({"id": "gen_random_uuid()", "amount": "%s"}, "x")
+
+
+@pytest.mark.django_db
+def test_a_project_in_another_currency_gets_gifts_in_it(make_project: Any) -> None:
+    project = make_project()
+    sql, params = donation_insert_sql(
+        {
+            "id": "gen_random_uuid()",
+            "project_id": str(int(project.pk)),
+            "amount": "40",
+            "created_at": "now()",
+            "updated_at": "now()",
+        },
+        "generate_series(1, 2) AS i",
+        currency="PEN",
+    )
+    with connection.cursor() as cur:
+        cur.execute(sql, params)
+    assert {str(d.amount) for d in Donation.objects.filter(project=project)} == {"PEN40.00"}

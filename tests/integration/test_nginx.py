@@ -115,6 +115,10 @@ def test_one_copy_per_language_whatever_other_cookies_a_visitor_has(
         spanish = _get(url, **kwargs)  # type: ignore[arg-type]
         assert spanish.headers["Content-Language"] == "es"
         assert '<html lang="es">' in spanish.text and spanish.headers["X-Cache"] != "HIT"
+    # The language cookie twice (any case): nginx would read one, Django the other, so such a
+    # request is never stored or served from the cache.
+    twice = _get(url, headers={"Cookie": "DJANGO_LANGUAGE=es; django_language=en"})
+    assert twice.headers["X-Cache"] == "BYPASS" and '<html lang="en">' in twice.text
     prefixed = f"{base}/es{project.get_absolute_url()}"
     assert _get(prefixed).headers["Content-Language"] == "es"
     assert _get(prefixed, cookies={"csrftoken": "c" * 32}).headers["X-Cache"] == "HIT"

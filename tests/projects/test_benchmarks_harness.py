@@ -57,6 +57,7 @@ def test_the_gifts_started_measurement_starts_real_gifts(
     monkeypatch.setattr(bench_pages, "GIFT_STARTS", 3)
     figures = bench_pages.gifts_started(project)
     assert figures["per_s"] > 0 and figures["vs_healthz"] > 0
-    started = Donation.objects.filter(project=project, donor_email__startswith="start")
-    assert started.count() == 4  # the warm-up and three
-    assert all(d.status == Donation.Status.PENDING and d.checkout_session_id for d in started)
+    # The warm-up and three, each a pending gift with its Checkout Session; then removed, so
+    # the benchmark's project keeps its size from run to run.
+    assert figures["gifts_made"] == 4
+    assert not Donation.objects.filter(project=project).exists()
