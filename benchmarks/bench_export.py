@@ -66,11 +66,13 @@ def _seed(rows: int) -> None:
                      'reconciled', 0, 0, '', '', now(), now(), now()) RETURNING id"""
             )
             payout_id = cur.fetchone()[0]
+            # Closed and covering no project: only its allocation rows are exported. An open
+            # pool for all projects would match the other benchmarks' gifts.
             cur.execute(
                 """INSERT INTO donations_matchingpool (sponsor_name, show_sponsor, cap, cap_currency,
                      ratio, starts_at, ends_at, covers_all_projects, active, allocated, created_at)
                    VALUES ('Bench sponsor', true, 1000000000, 'USD', 1, now() - interval '400 days',
-                     now() + interval '1 day', true, true, 0, now()) RETURNING id"""
+                     now() - interval '1 second', false, false, 0, now()) RETURNING id"""
             )
             pool_id = cur.fetchone()[0]
             # Every column: these computed, the rest at the model's defaults.

@@ -119,6 +119,11 @@ def _round(mode: str) -> dict[str, Any]:
             ends_at=now + timedelta(days=1),
         )
         pool.projects.add(project)
+        others = MatchingPool.objects.open_for(project, now).exclude(pk=pool.pk)
+        if others.exists():
+            raise RuntimeError(
+                f"other open pools cover the benchmark's project ({list(others)}): close them"
+            )
     done_already = mode == "allocate"
     gifts = Donation.objects.bulk_create(
         Donation(

@@ -81,6 +81,12 @@ AIMS = {
         1.0,
     ),
     "over-allocation in any run": ("matching", "any_over_allocation", "==", False),
+    "every matching run consistent (pool spent exactly, totals equal the ledger)": (
+        "matching",
+        "all_consistent",
+        "==",
+        True,
+    ),
     "donations CSV export vs PostgreSQL COPY (rows/s)": ("export", "csv_vs_copy", ">=", 0.5),
     "CSV export peak memory above idle (MB)": ("export", "csv_peak_above_idle_mb", "<=", 100),
     "CSV export first byte (ms)": ("export", "csv_first_byte_ms", "<=", 100),
@@ -211,6 +217,14 @@ def _bound(bench: str, key: str, data: dict[str, Any]) -> str:
             f"CSV {_g(data, 'csv.rows_per_s')} rows/s against COPY {_g(data, 'copy.rows_per_s')}; "
             f"first byte {data.get('csv_first_byte_ms')} ms, first rows "
             f"{data.get('csv_first_rows_ms')} ms; peak {data.get('csv_peak_above_idle_mb')} MB"
+        )
+    if bench == "matching":
+        return (
+            f"{data.get('allocations_per_s_allocation_only')} allocations/s on one pool row "
+            f"(allocation only; {data.get('pool_calls_per_s_allocation_only')} pool calls/s) "
+            f"against {data.get('completions_per_s_without_matching')} completions/s without a "
+            f"pool; every run consistent: {data.get('all_consistent')}; errors: "
+            f"{[r[m]['errors'] for r in data.get('rounds', []) for m in r if r[m]['errors']]}"
         )
     if bench == "payouts":
         return (
