@@ -16,7 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import Case, DecimalField, F, QuerySet, Value, When
+from django.db.models import Case, DecimalField, Exists, F, OuterRef, QuerySet, Value, When
 from django.db.models.functions import Abs
 
 from donations.models import LedgerEntry, Payout, PayoutLine
@@ -112,7 +112,9 @@ def _account(kind: str) -> str:
 
 
 def payouts_queryset(f: ExportFilters) -> QuerySet[Payout]:
-    """Paid payouts, by arrival date in the charity's zone (the date the bank shows)."""
+    """Paid payouts, by arrival date in the charity's zone (the date the bank shows). With a
+    project: the payouts that carried any of its money, each whole, so every journal still
+    balances and equals the bank deposit (its lines say their project)."""
     qs = Payout.objects.filter(status=Payout.Status.PAID)
     start, end = exports.local_bounds(f)
     if start:
@@ -123,6 +125,11 @@ def payouts_queryset(f: ExportFilters) -> QuerySet[Payout]:
         qs = Payout.objects.filter(stripe_id=f.payout)
     if f.currency:
         qs = qs.filter(amount_currency=f.currency)
+    if f.project_id:
+        project_lines = PayoutLine.objects.filter(
+            payout_id=OuterRef("pk"), donation__project_id=f.project_id
+        )
+        qs = qs.filter(Exists(project_lines))
     return qs.order_by("arrival_date", "id")
 
 
@@ -212,7 +219,8 @@ def xero_files(journals: list[Journal]) -> list[list[Journal]]:
         if len(j.lines) > XERO_MAX_LINES:
             raise exports.ExportError(
                 f"Payout {j.payout.stripe_id} needs {len(j.lines)} journal lines, more than "
-                f"Xero's {XERO_MAX_LINES}: narrow the filter with --project"
+                f"Xero's {XERO_MAX_LINES} a file: use the QuickBooks bank CSV, or enter it in Xero "
+                "by hand in parts"
             )
         if size + len(j.lines) > XERO_MAX_LINES:
             files.append(current)

@@ -348,3 +348,31 @@ def test_the_copy_file_and_the_streamed_csv_are_the_same_rows(books: dict[str, A
         a = list(csv.reader(io.StringIO(copied.getvalue().decode())))
         b = list(csv.reader(io.StringIO(streamed.decode())))
         assert a == b and len(a) == rows + 1 and rows > 0, kind
+
+
+def test_the_journal_for_a_project_is_the_payouts_that_carried_its_money_whole(
+    books: dict[str, Any], make_project: Any, tmp_path: Path
+) -> None:
+    payout = books["payout"]
+    other = make_project(slug="other-forest", title="Other forest")
+    Payout.objects.create(
+        stripe_id="po_elsewhere",
+        amount=payout.amount,
+        status="paid",
+        arrival_date=payout.arrival_date,
+    )
+    call_command("export_journal", "-o", str(tmp_path / "all.csv"))
+    assert {r["Narration"] for r in _read(tmp_path / "all.csv")} == {
+        f"Stripe payout {payout.stripe_id} (USD)",
+        "Stripe payout po_elsewhere (USD)",
+    }
+    project = books["usd"].project
+    call_command("export_journal", "--project", project.slug, "-o", str(tmp_path / "p.csv"))
+    lines = _read(tmp_path / "p.csv")
+    assert {r["Narration"] for r in lines} == {f"Stripe payout {payout.stripe_id} (USD)"}
+    assert sum(Decimal(r["Amount"]) for r in lines) == 0  # whole, so still balanced
+    assert [Decimal(r["Amount"]) for r in lines if r["AccountCode"] == "090"] == [
+        payout.amount.amount
+    ]
+    call_command("export_journal", "--project", other.slug, "-o", str(tmp_path / "none.csv"))
+    assert _read(tmp_path / "none.csv") == []
