@@ -177,6 +177,24 @@ def history_table(obj: Any, fields: list[str]) -> str:
     return format_html("<table><thead><tr>{}</tr></thead><tbody>{}</tbody></table>", head, body)
 
 
+class FieldHistoryMixin:
+    """A change page's read-only "History" table of the money fields (django-pghistory), for
+    staff with ``history_permission``."""
+
+    history_permission = ""
+    history_shown: list[str] = []
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        fields = list(super().get_readonly_fields(request, obj))  # type: ignore[misc]
+        if obj is not None and request.user.has_perm(self.history_permission):
+            fields.append("field_history")
+        return fields
+
+    @admin.display(description="History")
+    def field_history(self, obj: Any) -> str:
+        return history_table(obj, self.history_shown)
+
+
 def _context_label(row: Any) -> str:
     """Who made the change: a signed-in user and the page, or the system (Stripe's webhook,
     a task or a command; the webhook's path is named when it came through it)."""
@@ -485,16 +503,9 @@ admin.site.unregister(MatchingPool)
 
 
 @admin.register(MatchingPool)
-class FinanceMatchingPoolAdmin(MatchingPoolAdmin):
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
-        fields = list(super().get_readonly_fields(request, obj))
-        if obj is not None and request.user.has_perm("donations.view_matchingpoolhistory"):
-            fields.append("pool_history")
-        return fields
-
-    @admin.display(description="History")
-    def pool_history(self, obj: MatchingPool) -> str:
-        return history_table(obj, POOL_HISTORY_SHOWN)
+class FinanceMatchingPoolAdmin(FieldHistoryMixin, MatchingPoolAdmin):
+    history_permission = "donations.view_matchingpoolhistory"
+    history_shown = POOL_HISTORY_SHOWN
 
     def save_model(self, request: HttpRequest, obj: MatchingPool, form: Any, change: bool) -> None:
         super().save_model(request, obj, form, change)
@@ -516,16 +527,9 @@ admin.site.unregister(Payout)
 
 
 @admin.register(Payout)
-class FinancePayoutAdmin(PayoutAdmin):
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
-        fields = list(super().get_readonly_fields(request, obj))
-        if obj is not None and request.user.has_perm("donations.view_payouthistory"):
-            fields.append("payout_history")
-        return fields
-
-    @admin.display(description="History")
-    def payout_history(self, obj: Payout) -> str:
-        return history_table(obj, PAYOUT_HISTORY_SHOWN)
+class FinancePayoutAdmin(FieldHistoryMixin, PayoutAdmin):
+    history_permission = "donations.view_payouthistory"
+    history_shown = PAYOUT_HISTORY_SHOWN
 
 
 # --- exports ----------------------------------------------------------------------------
