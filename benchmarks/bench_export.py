@@ -7,7 +7,7 @@ fresh process so peak memory is its own:
 
 - ``COPY (<the export's own SELECT>) TO STDOUT WITH CSV``: the rows per second the database
   itself reaches for exactly these rows and columns (the baseline);
-- the CSV export to a file (``export_specs.export_spec`` + ``write_csv``: the commands and
+- the CSV export to a file (``export_runner.export_spec`` + ``write_csv``: the commands and
   the background task; on PostgreSQL it is COPY of the export's SELECT streamed into the
   file, with our header): rows per second, time to the first byte and to the first rows,
   and peak RSS above the same process idle;
@@ -129,8 +129,9 @@ sys.path.insert(0, os.environ["ROOT"])
 import django
 django.setup()
 from django.db import connection
-from donations.services.export_specs import export_spec
-from donations.services.exports import ExportFilters, write_csv, write_xlsx
+from finance.services.export_runner import export_spec
+from finance.services.export_filters import ExportFilters
+from finance.services.export_formats import write_csv, write_xlsx
 
 def rss_mb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -162,7 +163,8 @@ idle = rss_mb()
 sink = Sink()
 t0 = time.perf_counter()
 if mode == "copy":
-    from donations.services.exports import donation_columns, values_query
+    from finance.services.donation_export import donation_columns
+    from finance.services.export_formats import values_query
     sql, params = values_query(spec.queryset, donation_columns(), ["succeeded_at", "id"]).query.sql_with_params()
     with connection.cursor() as c:
         query = c.mogrify(sql, params).decode()
@@ -171,7 +173,7 @@ if mode == "copy":
 elif mode == "csv":
     rows = write_csv(spec, sink)
 elif mode == "cursor":
-    from donations.services.exports import csv_chunks
+    from finance.services.export_formats import csv_chunks
     rows = -1
     for chunk in csv_chunks(spec):
         sink.write(chunk)
@@ -235,12 +237,9 @@ def _plan() -> str:
 
     from django.utils import timezone
 
-    from donations.services.exports import (
-        donation_columns,
-        donations_queryset,
-        filters_parse,
-        values_query,
-    )
+    from finance.services.donation_export import donation_columns, donations_queryset
+    from finance.services.export_filters import filters_parse
+    from finance.services.export_formats import values_query
 
     day = timezone.localdate() - timedelta(days=3)
     f = filters_parse(date_from=day.isoformat(), date_to=day.isoformat())

@@ -49,7 +49,7 @@ else:
 INSTALLED_APPS = [
     # Before the admin so that its translated-field widgets and checks are in place.
     "modeltranslation",
-    "django.contrib.admin",
+    "campaign.apps.CampaignAdminConfig",  # django.contrib.admin, with the Finance section
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "django_prose_editor",  # the section body editor in the admin (static files)
     "projects",
     "donations",
+    "finance",  # the finance desk: after donations, whose admin it extends
 ]
 
 MIDDLEWARE = [
@@ -206,7 +207,7 @@ CELERY_TASK_ROUTES = {
     "donations.tasks.receipt_resend": {"queue": "email"},
     "donations.tasks.payment_failed_notice_send": {"queue": "email"},
     "donations.tasks.receipts_catch_up": {"queue": "email"},
-    "donations.tasks.statement_run": {"queue": "email"},
+    "finance.tasks.statement_run": {"queue": "email"},
 }
 CELERY_BEAT_SCHEDULE = {
     "sweep-webhook-inbox": {
@@ -236,7 +237,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=3, minute=17),
     },
     "expire-export-files": {
-        "task": "donations.tasks.export_files_expire",
+        "task": "finance.tasks.export_files_expire",
         "schedule": timedelta(hours=1),
     },
 }

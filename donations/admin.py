@@ -9,6 +9,7 @@ from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
 
+from donations.admin_base import NoWrites, ReadOnlyAdmin, ReadOnlyInline
 from donations.admin_scale import EstimatedCountPaginator, donation_search, exact_search
 from donations.models import (
     Donation,
@@ -25,15 +26,10 @@ from donations.selectors import share_channel_totals
 from donations.services import events, payouts
 
 
-class TransitionInline(admin.TabularInline):
+class TransitionInline(ReadOnlyInline):
     model = TransitionLog
-    extra = 0
-    can_delete = False
     fields = ["created_at", "action", "from_status", "to_status", "applied", "note", "event_id"]
     readonly_fields = fields  # type: ignore[assignment]
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(Donation)
@@ -192,18 +188,10 @@ class MatchingPoolForm(forms.ModelForm):
         return data
 
 
-class AllocationInline(admin.TabularInline):
+class AllocationInline(ReadOnlyInline):
     model = MatchAllocation
-    extra = 0
-    can_delete = False
     fields = ["created_at", "donation", "kind", "amount", "note"]
     readonly_fields = fields  # type: ignore[assignment]
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(MatchingPool)
@@ -256,32 +244,6 @@ class MatchingPoolAdmin(admin.ModelAdmin):
     @admin.display(description="Gifts matched")
     def gifts_matched(self, obj: MatchingPool) -> int:
         return int(getattr(obj, "n_matched", 0))
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Money written by the payment path only: finance reads, nobody adds, edits or deletes.
-    Lists never count the whole table (show_full_result_count; the page count is the
-    planner's estimate once large, donations/admin_scale.py) and never join more than they
-    show (list_select_related); foreign keys are raw ids, not million-row selects."""
-
-    show_full_result_count = False
-    paginator = EstimatedCountPaginator
-    list_per_page = 100
-    show_facets = admin.ShowFacets.NEVER
-
-    def get_search_results(
-        self, request: HttpRequest, queryset: QuerySet[Any], search_term: str
-    ) -> tuple[QuerySet[Any], bool]:
-        return exact_search(queryset, self.get_search_fields(request), search_term), False
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -369,17 +331,8 @@ class PayoutLineAdmin(ReadOnlyAdmin):
 
 
 @admin.register(SharedGift)
-class SharedGiftAdmin(admin.ModelAdmin):
+class SharedGiftAdmin(NoWrites, admin.ModelAdmin):
     """How many gifts and how much money each share channel brought (read only)."""
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     def changelist_view(
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None

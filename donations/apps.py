@@ -10,16 +10,12 @@ class DonationsConfig(AppConfig):
 
     def import_models(self) -> None:
         super().import_models()
-        # The finance desk's models live in their own module (no import cycle with models).
-        import_module("donations.models_finance")
+        # The money models' field history (pghistory event models) in their own module.
+        import_module("donations.history_models")
 
     def ready(self) -> None:
         from campaign.groups import staff_groups_ensure
         from donations import tasks  # noqa: F401 - registers the tasks queued by name
-
-        # After the admin's autodiscovery: the finance desk extends the donation and pool
-        # admins and adds its own pages.
-        import_module("donations.admin_finance")
 
         # After this app's (the last of ours) permissions exist; also runs after flush.
         post_migrate.connect(staff_groups_ensure, sender=self, dispatch_uid="staff_groups")

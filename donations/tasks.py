@@ -48,8 +48,8 @@ EMAIL_RETRY: dict[str, Any] = {
     "retry_backoff_max": 600,
     "max_retries": 8,  # about an hour; then the receipts catch-up
 }
-# Year statements and exports: long runs that skip what they already did, so a retry after
-# an outage carries on.
+# Long runs that skip what they already did (year statements and exports, finance/tasks.py),
+# so a retry after an outage carries on.
 LONG_RUN: dict[str, Any] = {
     "acks_late": True,
     "soft_time_limit": 3600,
@@ -158,30 +158,6 @@ def reconcile_nightly() -> int:
 @shared_task(**PERIODIC)
 def test_provider_payout() -> str | None:
     return demo.demo_payout()
-
-
-# --- the finance desk ----------------------------------------------------------------------
-
-
-@shared_task(**LONG_RUN)
-def statement_run(run_id: int) -> None:
-    from donations.services.statements import statement_run_execute
-
-    statement_run_execute(run_id=run_id)
-
-
-@shared_task(**LONG_RUN)
-def export_run(job_id: int) -> None:
-    from donations.services.export_jobs import export_job_run
-
-    export_job_run(job_id=job_id)
-
-
-@shared_task(**PERIODIC)
-def export_files_expire() -> int:
-    from donations.services.export_jobs import export_files_expire as expire
-
-    return expire()
 
 
 @shared_task(**PERIODIC)

@@ -18,9 +18,6 @@ SIGN_IN_LINK_SEND = "donations.tasks.sign_in_link_send"
 RECEIPT_RESEND = "donations.tasks.receipt_resend"
 PAYMENT_FAILED_NOTICE_SEND = "donations.tasks.payment_failed_notice_send"
 PAYOUT_RECONCILE = "donations.tasks.payout_reconcile"
-STATEMENT_RUN = "donations.tasks.statement_run"
-EXPORT_RUN = "donations.tasks.export_run"
-
 
 def enqueue(task_name: str, *args: object) -> None:
     """Queue a task now. A broker outage is logged, not raised: every caller has a beat job
@@ -29,7 +26,6 @@ def enqueue(task_name: str, *args: object) -> None:
         current_app.tasks[task_name].delay(*args)
     except Exception as exc:  # noqa: BLE001 - broker down: the caller's beat job catches up
         logger.warning("Could not queue %s%s (%s); its catch-up job will", task_name, args, exc)
-
 
 def enqueue_on_commit(task_name: str, *args: object) -> None:
     """Queue a task once the current transaction commits (never for a rolled-back change)."""

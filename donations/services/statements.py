@@ -1,6 +1,6 @@
 """Year-end giving statements: one donor's gifts in one financial year, with the tax
-acknowledgement. ``statement_build`` is the reusable part (the finance desk's statement run
-and the donor's own self-service pages both call it); ``statement_render`` makes the email
+acknowledgement. ``statement_build`` is the reusable part (the finance desk's statement run,
+``finance/services/statement_runs.py``, and the donor's own self-service pages both call it); ``statement_render`` makes the email
 and the printable page from it.
 
 A financial year is named by the calendar year it starts in; its first month comes from
@@ -16,7 +16,6 @@ gifts under an open or lost dispute, and failed or pending ones are left out.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -105,7 +104,7 @@ def _paid(d: Donation) -> Money:
     return Money(max(kept, Decimal(0)), d.charged.currency)
 
 
-def _year_gifts(year: int) -> Q:
+def year_gifts(year: int) -> Q:
     start, end = financial_year_bounds(year)
     return Q(status__in=STATEMENT_STATUSES, succeeded_at__gte=start, succeeded_at__lt=end)
 
@@ -116,7 +115,7 @@ def statement_build(*, donor_email: str, year: int) -> Statement:
     email = donor_email.strip().lower()
     gifts = (
         Donation.objects.annotate(email_lower=Lower("donor_email"))
-        .filter(_year_gifts(year), email_lower=email)
+        .filter(year_gifts(year), email_lower=email)
         .select_related("project")
         .order_by("succeeded_at", "id")
     )
@@ -165,18 +164,6 @@ def acknowledgement_text() -> str:
     ).strip()
 
 
-def statement_donors(year: int) -> Iterator[str]:
-    """Every donor (lower-case email) with a gift in the year, in email order."""
-    emails = (
-        Donation.objects.filter(_year_gifts(year))
-        .annotate(email_lower=Lower("donor_email"))
-        .values_list("email_lower", flat=True)
-        .order_by("email_lower")
-        .distinct()
-    )
-    yield from emails.iterator(chunk_size=2000)
-
-
 def statement_render(statement: Statement) -> tuple[str, str, str]:
     """(subject, text body, HTML body) of a statement."""
     with translation.override(statement.language):
@@ -189,86 +176,3 @@ def statement_render(statement: Statement) -> tuple[str, str, str]:
         text = render_to_string("donations/email/statement.txt", context)
         html = render_to_string("donations/email/statement.html", context)
     return subject, text, html
-
-
-# --- sending: each statement once; re-sending is an explicit action ------------------------
-
-
-def statement_send(
-    *, donor_email: str, year: int, run_id: int | None = None, to: str = "", resend: bool = False
-) -> bool:
-    """Email one donor's statement unless it went out already (``resend`` sends it again,
-    to ``to`` or the donor). Returns True when this call sent it. An advisory lock per
-    donor and year keeps two runs from sending it twice."""
-    from django.core.mail import EmailMultiAlternatives
-    from django.db import transaction
-    from django.utils import timezone
-
-    from donations.locks import advisory_xact_lock
-    from donations.models_finance import StatementSent
-
-    email = donor_email.strip().lower()
-    with transaction.atomic():
-        advisory_xact_lock("statement", email, year)
-        sent = StatementSent.objects.filter(donor_email=email, year=year).first()
-        if sent is not None and not resend:
-            return False
-        statement = statement_build(donor_email=email, year=year)
-        if statement.is_empty:
-            return False
-        address = to.strip() or email
-        subject, text, html = statement_render(statement)
-        message = EmailMultiAlternatives(subject=subject, body=text, to=[address])
-        message.attach_alternative(html, "text/html")
-        message.send()
-        now = timezone.now()
-        if sent is None:
-            StatementSent.objects.create(
-                donor_email=email, year=year, run_id=run_id, sent_to=address, last_sent_at=now
-            )
-        else:
-            StatementSent.objects.filter(pk=sent.pk).update(
-                sent_to=address, resent_count=sent.resent_count + 1, last_sent_at=now
-            )
-        return True
-
-
-def statement_run_execute(*, run_id: int) -> None:
-    """Send a year's statements, recording progress on the run every few donors."""
-    from django.db.models import F
-    from django.utils import timezone
-
-    from donations.models_finance import StatementRun
-
-    run = StatementRun.objects.get(pk=run_id)
-    if run.status == StatementRun.Status.DONE:
-        return
-    donors = list(statement_donors(run.year))
-    StatementRun.objects.filter(pk=run_id).update(
-        status=StatementRun.Status.RUNNING, total=len(donors), done=0
-    )
-    sent = skipped = 0
-    try:
-        for n, email in enumerate(donors, start=1):
-            if statement_send(donor_email=email, year=run.year, run_id=run_id):
-                sent += 1
-            else:
-                skipped += 1
-            if n % 20 == 0 or n == len(donors):
-                StatementRun.objects.filter(pk=run_id).update(done=n, sent=sent, skipped=skipped)
-    except Exception as exc:
-        StatementRun.objects.filter(pk=run_id).update(
-            status=StatementRun.Status.FAILED,
-            error=str(exc)[:2000],
-            sent=sent,
-            skipped=skipped,
-            done=F("done"),
-        )
-        raise
-    StatementRun.objects.filter(pk=run_id).update(
-        status=StatementRun.Status.DONE,
-        done=len(donors),
-        sent=sent,
-        skipped=skipped,
-        finished_at=timezone.now(),
-    )

@@ -10,8 +10,8 @@ import pytest
 from django.db import connection
 from djmoney.money import Money
 
+from donations.history_models import DonationHistory
 from donations.models import Donation
-from donations.models_finance import DonationHistory
 from donations.services.seed import donation_insert_sql, gifts_seed
 from projects.models import FundingTotals
 

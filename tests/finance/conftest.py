@@ -18,7 +18,7 @@ from djmoney.money import Money
 from donations.models import Donation, MatchingPool, Payout
 from donations.providers import provider
 from donations.services.giving import GiftRequest, donation_start
-from donations.services.refunds import refund_request
+from finance.services.desk_refunds import refund_request
 from projects.models import Project
 from tests.conftest import WEBHOOK_SECRET
 from tests.donations.conftest import hooks  # noqa: F401 - signed events through the webhook

@@ -12,7 +12,7 @@ from typing import Any
 from django.core.management import call_command
 from django.test import Client
 
-from donations.services.dashboard import COLUMNS, dashboard_build
+from finance.services.dashboard import COLUMNS, dashboard_build
 
 
 def test_dashboard_figures_equal_the_ledger_exports_sums(

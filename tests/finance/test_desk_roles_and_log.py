@@ -11,8 +11,8 @@ from django.db import IntegrityError, InternalError, connection, transaction
 from django.test import Client
 
 from donations.models import Donation
-from donations.models_finance import AppendOnly, FinanceAction
-from donations.services.finance_log import action_record
+from finance.models import AppendOnly, FinanceAction
+from finance.services.action_log import action_record
 from projects.models import Project
 
 DESK_URLS = [

@@ -21,8 +21,8 @@ from djmoney.money import Money
 from openpyxl import load_workbook
 
 from donations.models import Donation, LedgerEntry, Payout, PayoutLine
-from donations.models_finance import ExportJob, FinanceAction
-from donations.services import exports
+from finance.models import ExportJob, FinanceAction
+from finance.services import donation_export, export_filters, export_formats
 from projects.models import FundingTotals, Project
 
 
@@ -142,7 +142,7 @@ def test_xlsx_opens_with_openpyxl_and_stdout_works(
 def test_xlsx_over_excels_limit_is_refused(
     books: dict[str, Any], tmp_path: Path, monkeypatch: Any
 ) -> None:
-    monkeypatch.setattr(exports, "XLSX_MAX_ROWS", 2)
+    monkeypatch.setattr(export_formats, "XLSX_MAX_ROWS", 2)
     with pytest.raises(
         CommandError, match="do not fit in an Excel sheet.*export as CSV, or narrow the filter"
     ):
@@ -160,7 +160,7 @@ def test_the_payout_page_shows_its_history(books: dict[str, Any], finance_client
 def test_the_journal_balances_per_payout_and_splits_at_300_lines(
     books: dict[str, Any], tmp_path: Path, monkeypatch: Any
 ) -> None:
-    from donations.services import ledger_export
+    from finance.services import journals as ledger_export
 
     payout = books["payout"]
     call_command("export_journal", "-o", str(tmp_path / "j.csv"))
@@ -253,7 +253,7 @@ def test_a_large_export_runs_as_a_task_for_its_requester_only(
     assert other_client.get(f"{response['Location']}download/").status_code == 404
     ExportJob.objects.filter(pk=job.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
     assert finance_client.get(f"{response['Location']}download/").status_code == 410
-    from donations.services.export_jobs import export_files_expire
+    from finance.services.export_jobs import export_files_expire
 
     assert export_files_expire() == 1
 
@@ -298,8 +298,8 @@ def test_exports_read_gifts_by_index(books: dict[str, Any]) -> None:
     by the benchmark; here the query must use them even on a small table)."""
     from django.db import connection
 
-    f = exports.filters_parse(date_from="2026-01-01", date_to="2026-01-31")
-    qs = exports.donations_queryset(f).order_by("succeeded_at", "id")
+    f = export_filters.filters_parse(date_from="2026-01-01", date_to="2026-01-31")
+    qs = donation_export.donations_queryset(f).order_by("succeeded_at", "id")
     with connection.cursor() as cursor:
         cursor.execute("SET enable_seqscan = off")
         plan = qs.explain()
@@ -313,7 +313,7 @@ def test_the_journal_from_the_exports_page(
 ) -> None:
     import zipfile
 
-    from donations.services import ledger_export
+    from finance.services import journals as ledger_export
 
     url = "/admin/donations/financedesk/exports/"
     response = finance_client.post(url, {"kind": "journal", "format": "csv", "journal": "xero"})
@@ -338,13 +338,13 @@ def test_the_journal_from_the_exports_page(
 def test_the_copy_file_and_the_streamed_csv_are_the_same_rows(books: dict[str, Any]) -> None:
     """Files on PostgreSQL come from COPY of the export's SELECT; the admin streams small
     exports through the cursor: the same header, rows and values either way."""
-    from donations.services.export_specs import export_spec
+    from finance.services.export_runner import export_spec
 
     for kind in ("donations", "ledger"):
-        spec = export_spec(kind, exports.ExportFilters())
+        spec = export_spec(kind, export_filters.ExportFilters())
         copied = io.BytesIO()
-        rows = exports.write_csv(spec, copied)
-        streamed = b"".join(exports.csv_chunks(export_spec(kind, exports.ExportFilters())))
+        rows = export_formats.write_csv(spec, copied)
+        streamed = b"".join(export_formats.csv_chunks(export_spec(kind, export_filters.ExportFilters())))
         a = list(csv.reader(io.StringIO(copied.getvalue().decode())))
         b = list(csv.reader(io.StringIO(streamed.decode())))
         assert a == b and len(a) == rows + 1 and rows > 0, kind

@@ -14,8 +14,8 @@ from django.utils import timezone
 from djmoney.money import Money
 
 from donations.models import Donation, LedgerEntry, MatchingPool
-from donations.models_finance import FinanceAction, OfflineBatch, OfflineGift
 from donations.services.reconcile import reconcile_check
+from finance.models import FinanceAction, OfflineBatch, OfflineGift
 from projects.models import FundingTotals, Project
 
 ADD = "/admin/donations/offlinegift/add/"

@@ -16,8 +16,8 @@ from django.db import connection
 from django.test import Client
 
 from donations.models import Donation, TestProviderObject
-from donations.models_finance import FinanceAction, RefundRequest
-from donations.services import refunds
+from finance.models import FinanceAction, RefundRequest
+from finance.services import desk_refunds as refunds
 from projects.models import Project
 
 

@@ -13,12 +13,12 @@ from django.test import Client
 from djmoney.money import Money
 
 from donations.models import Donation
-from donations.models_finance import FinanceAction, StatementRun, StatementSent
 from donations.services.statements import (
     financial_year_bounds,
     financial_year_label,
     statement_build,
 )
+from finance.models import FinanceAction, StatementRun, StatementSent
 from projects.models import Project
 
 

@@ -11,8 +11,8 @@ from typing import Any
 from django.test import Client
 
 from donations.models import Donation
-from donations.models_finance import RefundRequest
-from donations.services import refunds
+from finance.models import RefundRequest
+from finance.services import desk_refunds as refunds
 from projects.models import Project
 from tests.donations.event_helpers import Webhooks, charge_of, fresh, gift_start, requests_to
 

@@ -472,7 +472,7 @@ def test_beat_schedule_names_registered_tasks() -> None:
         "donations.tasks.receipts_catch_up",
         "donations.tasks.payouts_repair",
         "donations.tasks.reconcile_nightly",
-        "donations.tasks.export_files_expire",
+        "finance.tasks.export_files_expire",
     } | (
         {"donations.tasks.test_provider_payout", "donations.tasks.test_provider_redeliver"}
         if settings.PAYMENT_PROVIDER == "test"

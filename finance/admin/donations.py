@@ -1,0 +1,183 @@
+"""The desk's donations list and gift page: donor contact details only for those allowed to
+see them, the money fields' history, "export these", and the gift page's tools (refund,
+cancel the monthly gift, re-send the receipt)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.urls import path, reverse
+
+from donations.admin import DonationAdmin
+from donations.models import Donation
+from donations.services.receipts import receipt_resend
+from finance.admin.desk_pages import form_page, require
+from finance.admin.exports import export_respond
+from finance.admin.field_history import history_table
+from finance.admin.refunds import (
+    RefundRequestInline,
+    cancel_monthly_view,
+    monthly_cancellable,
+    refund_view,
+)
+from finance.models import FinanceAction
+from finance.permissions import CONTACT_FIELDS, P_CONTACT, P_EXPORT, P_REFUND, P_SEND
+from finance.services.action_log import action_record
+from finance.services.export_filters import ExportFilters
+
+DONATION_HISTORY_SHOWN = [
+    "status",
+    "charged",
+    "settled",
+    "stripe_fee",
+    "net",
+    "refunded",
+    "counted",
+    "needs_review",
+]
+
+
+class ResendForm(forms.Form):
+    to = forms.EmailField(
+        required=False, help_text="Leave empty to send it to the donor's email on the gift."
+    )
+
+
+admin.site.unregister(Donation)
+
+
+@admin.register(Donation)
+class FinanceDonationAdmin(DonationAdmin):
+    """The donations list and page with the desk's tools. Donor contact details only for
+    those allowed to see them."""
+
+    change_form_template = "admin/finance/donation_change_form.html"
+    actions = ["export_csv", "export_xlsx"]
+
+    def get_inlines(self, request: HttpRequest, obj: Any) -> list[Any]:
+        inlines = list(super().get_inlines(request, obj))
+        if request.user.has_perm(P_REFUND) or request.user.has_perm("donations.view_refundrequest"):
+            inlines.append(RefundRequestInline)
+        return inlines
+
+    def get_list_display(self, request: HttpRequest) -> Any:
+        fields = list(super().get_list_display(request))
+        if request.user.has_perm(P_CONTACT) and "donor_email" not in fields:
+            fields.insert(fields.index("donor_name") + 1, "donor_email")
+        return fields
+
+    def get_search_fields(self, request: HttpRequest) -> Any:
+        fields = list(super().get_search_fields(request))
+        if not request.user.has_perm(P_CONTACT):
+            fields = [f for f in fields if f.lstrip("=^@") not in CONTACT_FIELDS]
+        return fields
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        fields = list(super().get_fields(request, obj))
+        if not request.user.has_perm(P_CONTACT):
+            fields = [f for f in fields if f not in CONTACT_FIELDS]
+        return fields
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        fields = list(super().get_readonly_fields(request, obj))
+        if not request.user.has_perm(P_CONTACT):
+            fields = [f for f in fields if f not in CONTACT_FIELDS]
+        if obj is not None and request.user.has_perm("donations.view_donationhistory"):
+            fields.append("money_history")
+        return fields
+
+    @admin.display(description="History of the money fields")
+    def money_history(self, obj: Donation) -> str:
+        return history_table(obj, DONATION_HISTORY_SHOWN)
+
+    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
+        actions = super().get_actions(request)
+        if not request.user.has_perm(P_EXPORT):
+            actions.pop("export_csv", None)
+            actions.pop("export_xlsx", None)
+        return actions
+
+    def save_model(self, request: HttpRequest, obj: Donation, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        if change and "needs_review" in form.changed_data:
+            action_record(
+                FinanceAction.Kind.NEEDS_REVIEW,
+                request.user,
+                f"Gift {obj.pk} {'flagged' if obj.needs_review else 'cleared'} for review",
+                target=f"donation:{obj.pk}",
+                detail={"needs_review": obj.needs_review},
+            )
+
+    def get_urls(self) -> list[Any]:
+        wrap = self.admin_site.admin_view
+        return [
+            path(
+                "<uuid:pk>/refund/",
+                wrap(lambda request, pk: refund_view(self, request, pk)),
+                name="donations_donation_refund",
+            ),
+            path(
+                "<uuid:pk>/cancel-monthly/",
+                wrap(lambda request, pk: cancel_monthly_view(self, request, pk)),
+                name="donations_donation_cancel_monthly",
+            ),
+            path(
+                "<uuid:pk>/resend-receipt/",
+                wrap(self.resend_view),
+                name="donations_donation_resend",
+            ),
+            *super().get_urls(),
+        ]
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None
+    ) -> HttpResponse:
+        extra = dict(extra_context or {})
+        extra["can_refund"] = request.user.has_perm(P_REFUND)
+        extra["can_resend"] = request.user.has_perm(P_SEND)
+        extra["can_cancel_monthly"] = monthly_cancellable(
+            request, Donation.objects.filter(pk=object_id).first()
+        )
+        return super().change_view(request, object_id, form_url, extra)
+
+    def resend_view(self, request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
+        require(request, P_SEND)
+        d = get_object_or_404(Donation.objects.select_related("project"), pk=pk)
+
+        def submit(data: dict[str, Any]) -> HttpResponse:
+            address = receipt_resend(donation_id=d.pk, to=data["to"])
+            action_record(
+                FinanceAction.Kind.RECEIPT_RESEND,
+                request.user,
+                f"Receipt for gift {d.pk} re-sent"
+                + (" (corrected after a refund)" if d.refunded.amount > 0 else ""),
+                target=f"donation:{d.pk}",
+                detail={"to": address, "corrected_email": address != d.donor_email},
+            )
+            messages.success(request, f"Receipt sent to {address}.")
+            return HttpResponseRedirect(reverse("admin:donations_donation_change", args=[d.pk]))
+
+        return form_page(
+            self,
+            request,
+            form_class=ResendForm,
+            template="admin/finance/resend.html",
+            title=f"Re-send the receipt of gift {d.pk}",
+            submit=submit,
+            refused=ValueError,
+            donation=d,
+        )
+
+    @admin.action(description="Export these to CSV")
+    def export_csv(self, request: HttpRequest, queryset: QuerySet[Donation]) -> HttpResponseBase:
+        return export_respond(request, "donations", "csv", ExportFilters(), queryset)
+
+    @admin.action(description="Export these to XLSX")
+    def export_xlsx(self, request: HttpRequest, queryset: QuerySet[Donation]) -> HttpResponseBase:
+        return export_respond(request, "donations", "xlsx", ExportFilters(), queryset)

@@ -1,0 +1,111 @@
+"""What export_donations, export_ledger and export_journal share: the same filters and
+formats as the admin's Exports page, written to a file or standard output."""
+
+from __future__ import annotations
+
+import io
+import os
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import IO, Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from finance.services.export_filters import ExportError, filters_parse
+from finance.services.export_formats import FORMATS
+from finance.services.export_runner import SYSTEMS, export_run
+
+
+class ExportCommand(BaseCommand):
+    kind = ""
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--format", default="csv", help="csv (default) or xlsx")
+        parser.add_argument(
+            "--from", dest="date_from", default="", help="paid on or after, YYYY-MM-DD"
+        )
+        parser.add_argument(
+            "--to", dest="date_to", default="", help="paid on or before, YYYY-MM-DD"
+        )
+        parser.add_argument("--project", default="", help="a project's slug or id")
+        parser.add_argument("--payout", default="", help="a payout's Stripe id (po_…)")
+        parser.add_argument("--status", default="", help="gift statuses, comma-separated")
+        parser.add_argument("--currency", default="", help="a currency code, e.g. EUR")
+        if self.kind == "ledger":
+            parser.add_argument("--kind", default="", help="ledger kinds, comma-separated")
+        if self.kind == "journal":
+            parser.add_argument(
+                "--journal",
+                default="xero",
+                help="xero (manual journal, files of at most 300 lines: FILE, FILE-2, ...) "
+                "or quickbooks (bank CSV, one line per payout)",
+            )
+        parser.add_argument(
+            "-o", "--output", required=True, help="the file to write, or - for standard output"
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        fmt = str(options["format"]).lower()
+        output = str(options["output"])
+        if fmt not in FORMATS:
+            raise CommandError(f"--format {options['format']!r}: use csv or xlsx")
+        if fmt == "xlsx" and output == "-" and sys.stdout.isatty():
+            raise CommandError("XLSX is binary: give -o FILE rather than a terminal")
+        system = str(options.get("journal") or "xero").lower()
+        if system not in SYSTEMS:
+            raise CommandError(f"--journal {system!r}: use xero or quickbooks")
+        try:
+            filters = filters_parse(
+                date_from=options["date_from"],
+                date_to=options["date_to"],
+                project=options["project"],
+                status=options["status"],
+                payout=options["payout"],
+                currency=options["currency"],
+                kind=options.get("kind") or "",
+            )
+            result = export_run(
+                kind=self.kind,
+                fmt=fmt,
+                filters=filters,
+                system=system,
+                open_file=lambda _name, part: self._open(output, part),
+                actor=f"command: export_{self.kind}",
+                detail={"output": output},
+                single_file=output == "-",
+            )
+        except ExportError as exc:
+            raise CommandError(str(exc)) from exc
+        if output != "-":
+            self.stderr.write(f"{result.rows} row(s) written to {output}")
+
+    @contextmanager
+    def _open(self, output: str, part: int) -> Iterator[IO[bytes]]:
+        """The file for one part (FILE, then FILE-2, FILE-3 for the journal's parts), written
+        beside the target and renamed into place, so a failure never leaves a half-written
+        file under the name asked for."""
+        if output == "-":
+            if self.stdout._out is sys.stdout and hasattr(sys.stdout, "buffer"):
+                yield sys.stdout.buffer
+                sys.stdout.buffer.flush()
+                return
+            buffer = io.BytesIO()  # called with stdout=StringIO (call_command in tests)
+            yield buffer
+            self.stdout.write(buffer.getvalue().decode("utf-8", "replace"), ending="")
+            return
+        if part > 0:
+            stem, ext = os.path.splitext(output)
+            output = f"{stem}-{part + 1}{ext}"
+        directory = os.path.dirname(os.path.abspath(output))
+        if not os.path.isdir(directory):
+            raise ExportError(f"No directory {directory!r} to write {output!r} in")
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".export-", suffix=os.path.splitext(output)[1])
+        try:
+            with os.fdopen(fd, "wb") as out:
+                yield out
+            os.replace(tmp, output)
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)

@@ -1,0 +1,64 @@
+"""The ledger export: one row per money movement, signed, with debit and credit columns
+(the accounting journals are ``finance/services/journals.py``).
+
+Debit and credit are from the charity's books, on the Stripe clearing account: money in
+(a gift, a failed refund, a reinstated dispute, a match) is a debit; money out (a refund, a
+fee, a dispute) is a credit. ``amount`` is the same movement signed (+ in, - out).
+"""
+
+from __future__ import annotations
+
+from django.db.models import Case, DecimalField, F, QuerySet, Value, When
+from django.db.models.functions import Abs
+
+from donations.models import LedgerEntry
+from finance.services.export_filters import ExportFilters, filters_apply, zone_name
+from finance.services.export_formats import Column, local_text
+
+MONEY = DecimalField(max_digits=14, decimal_places=2)
+
+
+def ledger_columns() -> list[Column]:
+    z = zone_name()
+    return [
+        Column("id", "id"),
+        Column(f"occurred ({z})", local_text("occurred_at")),
+        Column(f"recorded ({z})", local_text("recorded_at")),
+        Column("kind", "kind"),
+        Column("project", "project__slug"),
+        Column("donation", "donation_id"),
+        Column("pool", "pool__sponsor_name"),
+        Column("currency", "amount_currency"),
+        Column("amount", "amount"),
+        Column(
+            "debit",
+            Case(When(amount__gt=0, then=F("amount")), default=Value(None), output_field=MONEY),
+            money=True,
+        ),
+        Column(
+            "credit",
+            Case(When(amount__lt=0, then=Abs("amount")), default=Value(None), output_field=MONEY),
+            money=True,
+        ),
+        Column("settled", "settled"),
+        Column("settled_currency", "settled_currency"),
+        Column("exchange_rate", "exchange_rate"),
+        Column("project_amount", "project_amount"),
+        Column("project_currency", "project__cost_currency"),
+        Column("balance_transaction", "balance_transaction_id"),
+        Column("payout", "payout__stripe_id"),
+        Column("reference", "reference"),
+        Column("note", "note"),
+    ]
+
+
+def ledger_queryset(f: ExportFilters) -> QuerySet[LedgerEntry]:
+    qs = LedgerEntry.objects.all()
+    qs = filters_apply(qs, f, moment="occurred_at")
+    if f.payout:
+        qs = qs.filter(payout__stripe_id=f.payout)
+    if f.kinds:
+        qs = qs.filter(kind__in=f.kinds)
+    if f.statuses:
+        qs = qs.filter(donation__status__in=f.statuses)
+    return qs
