@@ -16,7 +16,7 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
-from campaign import task_routes
+from campaign import gift_amounts, task_routes
 from campaign.beat_schedule import beat_schedule
 from campaign.client_ip import trusted_proxies_parse
 from campaign.content_security_policy import content_security_policy
@@ -346,20 +346,9 @@ SITE_URL = (
 DONATION_CURRENCIES = env.list("DONATION_CURRENCIES", default=["USD", "EUR", "GBP", "JPY"])
 CURRENCIES = tuple(sorted(set(DONATION_CURRENCIES) | {"USD"}))
 DEFAULT_CURRENCY = "USD"
-# Per-currency minimum and maximum gift, in major units.
-DONATION_LIMITS = {
-    "USD": (Decimal("1"), Decimal("100000")),
-    "EUR": (Decimal("1"), Decimal("100000")),
-    "GBP": (Decimal("1"), Decimal("100000")),
-    "JPY": (Decimal("100"), Decimal("15000000")),
-}
-# Per-currency preset buttons on the donate form, in major units (each within DONATION_LIMITS).
-DONATION_PRESETS = {
-    "USD": [Decimal("25"), Decimal("50"), Decimal("100"), Decimal("250")],
-    "EUR": [Decimal("25"), Decimal("50"), Decimal("100"), Decimal("250")],
-    "GBP": [Decimal("25"), Decimal("50"), Decimal("100"), Decimal("250")],
-    "JPY": [Decimal("3000"), Decimal("5000"), Decimal("10000"), Decimal("30000")],
-}
+# Per-currency gift limits and the donate form's preset buttons: campaign/gift_amounts.py.
+DONATION_LIMITS = gift_amounts.LIMITS
+DONATION_PRESETS = gift_amounts.PRESETS
 # The currency the Stripe account settles in. A gift counts towards a project only if it is
 # charged in the project's currency or settles in it, so donors may choose another currency
 # only for projects in this one (Stripe's balance transaction then converts it).
@@ -493,5 +482,14 @@ EXPORT_ROOT = env.str("EXPORT_ROOT", default=str(BASE_DIR / "exports"))
 # Offline gifts (cheques, transfers) are matched by the pools like online gifts unless false.
 OFFLINE_GIFTS_MATCHED = env.bool("OFFLINE_GIFTS_MATCHED", default=True)
 # Account codes of the accounting journal, per ledger kind (Xero / QuickBooks).
-JOURNAL_ACCOUNTS = journal_accounts(env)
+JOURNAL_ACCOUNTS = journal_accounts(
+    bank=env.str("JOURNAL_ACCOUNT_BANK", default="090"),
+    clearing=env.str("JOURNAL_ACCOUNT_CLEARING", default="610"),
+    donations=env.str("JOURNAL_ACCOUNT_DONATIONS", default="200"),
+    refunds=env.str("JOURNAL_ACCOUNT_REFUNDS", default="210"),
+    fees=env.str("JOURNAL_ACCOUNT_FEES", default="404"),
+    disputes=env.str("JOURNAL_ACCOUNT_DISPUTES", default="215"),
+    matching=env.str("JOURNAL_ACCOUNT_MATCHING", default="220"),
+    suspense=env.str("JOURNAL_ACCOUNT_SUSPENSE", default="999"),
+)
 JOURNAL_TAX_RATE = env.str("JOURNAL_TAX_RATE", default="No VAT")
