@@ -8,6 +8,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "campaign.settings")
 
 app = Celery("campaign")
 # Every CELERY_* Django setting configures the app (CELERY_TASK_ACKS_LATE -> task_acks_late).
+# The beat schedule (every periodic job and how often it runs) is campaign/beat_schedule.py,
+# set as CELERY_BEAT_SCHEDULE in campaign/settings.py; queues: campaign/task_routes.py.
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 

@@ -14,10 +14,14 @@ from decimal import Decimal
 from pathlib import Path
 
 import environ
-from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
+from campaign import gift_amounts, task_routes
+from campaign.beat_schedule import beat_schedule
 from campaign.client_ip import trusted_proxies_parse
+from campaign.content_security_policy import content_security_policy
+from campaign.journal_accounts import journal_accounts
+from campaign.logging_config import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -198,50 +202,10 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
 # Without it Celery's Django fixup closes the DB connection after every task; measured here,
 # database-bound task throughput falls to about a quarter.
 CELERY_DB_REUSE_MAX = env.int("CELERY_DB_REUSE_MAX", default=200)
-# Email has its own queue so a slow mail server never delays money events (and vice versa).
-# Workers consume both unless scaled separately: celery -A campaign worker -Q celery,email
-CELERY_TASK_ROUTES = {
-    "donations.tasks.receipt_send": {"queue": "email"},
-    "donations.tasks.tribute_notice_send": {"queue": "email"},
-    "donations.tasks.sign_in_link_send": {"queue": "email"},
-    "donations.tasks.receipt_resend": {"queue": "email"},
-    "donations.tasks.payment_failed_notice_send": {"queue": "email"},
-    "donations.tasks.receipts_catch_up": {"queue": "email"},
-    "finance.tasks.statement_run": {"queue": "email"},
-}
-CELERY_BEAT_SCHEDULE = {
-    "sweep-webhook-inbox": {
-        "task": "donations.tasks.inbox_sweep",
-        "schedule": timedelta(minutes=1),
-    },
-    "recheck-stale-pending-donations": {
-        "task": "donations.tasks.pending_recheck",
-        "schedule": timedelta(minutes=10),
-    },
-    "send-missed-receipts": {
-        "task": "donations.tasks.receipts_catch_up",
-        "schedule": timedelta(minutes=15),
-    },
-    "report-failed-events": {
-        "task": "donations.tasks.failed_events_report",
-        "schedule": timedelta(hours=1),
-    },
-    # Payouts whose events were missed (or whose listing task was lost), last days'.
-    "repair-payouts": {
-        "task": "donations.tasks.payouts_repair",
-        "schedule": timedelta(hours=1),
-    },
-    # The check that proves the thermometer; mails ADMINS when anything disagrees.
-    "reconcile-nightly": {
-        "task": "donations.tasks.reconcile_nightly",
-        "schedule": crontab(hour=3, minute=17),
-    },
-    "expire-export-files": {
-        "task": "finance.tasks.export_files_expire",
-        "schedule": timedelta(hours=1),
-    },
-}
-
+# Email tasks have their own queue (campaign/task_routes.py).
+CELERY_TASK_ROUTES = task_routes.TASK_ROUTES
+# CELERY_BEAT_SCHEDULE, the periodic jobs, is set below, once PAYMENT_PROVIDER is known
+# (campaign/beat_schedule.py).
 # --- Auth, i18n, files ----------------------------------------------------------------------
 # The admin's address (a path, e.g. "staff-7f3a/"); a less guessable one keeps scanners off it.
 ADMIN_URL = env.str("ADMIN_URL", default="admin/")
@@ -383,20 +347,9 @@ SITE_URL = (
 DONATION_CURRENCIES = env.list("DONATION_CURRENCIES", default=["USD", "EUR", "GBP", "JPY"])
 CURRENCIES = tuple(sorted(set(DONATION_CURRENCIES) | {"USD"}))
 DEFAULT_CURRENCY = "USD"
-# Per-currency minimum and maximum gift, in major units.
-DONATION_LIMITS = {
-    "USD": (Decimal("1"), Decimal("100000")),
-    "EUR": (Decimal("1"), Decimal("100000")),
-    "GBP": (Decimal("1"), Decimal("100000")),
-    "JPY": (Decimal("100"), Decimal("15000000")),
-}
-# Per-currency preset buttons on the donate form, in major units (each within DONATION_LIMITS).
-DONATION_PRESETS = {
-    "USD": [Decimal("25"), Decimal("50"), Decimal("100"), Decimal("250")],
-    "EUR": [Decimal("25"), Decimal("50"), Decimal("100"), Decimal("250")],
-    "GBP": [Decimal("25"), Decimal("50"), Decimal("100"), Decimal("250")],
-    "JPY": [Decimal("3000"), Decimal("5000"), Decimal("10000"), Decimal("30000")],
-}
+# Per-currency gift limits and the donate form's preset buttons: campaign/gift_amounts.py.
+DONATION_LIMITS = gift_amounts.LIMITS
+DONATION_PRESETS = gift_amounts.PRESETS
 # The currency the Stripe account settles in. A gift counts towards a project only if it is
 # charged in the project's currency or settles in it, so donors may choose another currency
 # only for projects in this one (Stripe's balance transaction then converts it).
@@ -455,17 +408,11 @@ STRIPE_TIMEOUT_SECONDS = env.int("STRIPE_TIMEOUT_SECONDS", default=20)
 PAYMENT_PROVIDER = env.str("PAYMENT_PROVIDER", default="stripe" if STRIPE_SECRET_KEY else "test")
 if PAYMENT_PROVIDER not in {"stripe", "test"}:
     raise ImproperlyConfigured("PAYMENT_PROVIDER must be stripe or test")
-if PAYMENT_PROVIDER == "test":
-    # The test provider emulates Stripe's automatic payouts on a schedule too (demo).
-    CELERY_BEAT_SCHEDULE["test-provider-payout"] = {
-        "task": "donations.tasks.test_provider_payout",
-        "schedule": timedelta(minutes=env.int("TEST_PROVIDER_PAYOUT_MINUTES", default=10)),
-    }
-    # ...and its webhook retries: events the endpoint refused are sent again.
-    CELERY_BEAT_SCHEDULE["test-provider-redeliver"] = {
-        "task": "donations.tasks.test_provider_redeliver",
-        "schedule": timedelta(minutes=1),
-    }
+# The periodic jobs (campaign/beat_schedule.py); the test provider adds its own.
+CELERY_BEAT_SCHEDULE = beat_schedule(
+    test_provider=PAYMENT_PROVIDER == "test",
+    test_provider_payout_minutes=env.int("TEST_PROVIDER_PAYOUT_MINUTES", default=10),
+)
 
 # --- Production hardening -------------------------------------------------------------------
 if PRODUCTION:
@@ -514,43 +461,10 @@ if PRODUCTION:
 TRUSTED_PROXIES = env.str("TRUSTED_PROXIES", default="")
 trusted_proxies_parse(TRUSTED_PROXIES)  # refuse a malformed value at start-up
 
-# --- Content-Security-Policy (django-csp) ----------------------------------------------------
-# No inline <script> and no inline event handlers anywhere: JavaScript lives in static/js
-# (data goes through json_script, which is not executed). Styles: stylesheets from our own
-# origin only, no <style> blocks, but style="" attributes are allowed (style-src-attr), because
-# the thermometer draws its bars with inline widths and IUCN badges carry their colours; a
-# style attribute cannot load anything (url() falls under img-src) or select other elements.
-# style-src keeps 'unsafe-inline' only as the fallback for browsers without CSP level 3
-# (style-src-elem/-attr); current browsers apply the stricter two. The donate form posts to
-# us and we redirect to Stripe Checkout, which form-action must allow.
-CONTENT_SECURITY_POLICY = {
-    "DIRECTIVES": {
-        "default-src": ["'self'"],
-        "script-src": ["'self'"],
-        "style-src": ["'self'", "'unsafe-inline'"],
-        "style-src-elem": ["'self'"],
-        "style-src-attr": ["'unsafe-inline'"],
-        "img-src": ["'self'", "data:", *env.list("CSP_IMG_SRC", default=[])],
-        "font-src": ["'self'"],
-        "connect-src": ["'self'"],
-        "form-action": ["'self'", "https://checkout.stripe.com"],
-        "frame-ancestors": ["'none'"],
-        "base-uri": ["'none'"],
-        "object-src": ["'none'"],
-    }
-}
+# --- Content-Security-Policy (django-csp): campaign/content_security_policy.py -------------
+CONTENT_SECURITY_POLICY = content_security_policy(img_src=env.list("CSP_IMG_SRC", default=[]))
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {
-        "django.db.backends": {"level": "WARNING"},
-        "axes": {"level": "WARNING"},  # failures and lockouts, not every successful login
-    },
-}
+LOGGING = logging_config(level=env.str("LOG_LEVEL", default="INFO"))
 
 # --- The finance desk (issue 9) -------------------------------------------------------------
 # The first month of the financial year (1 = January: the financial year is the calendar year).
@@ -569,20 +483,14 @@ EXPORT_ROOT = env.str("EXPORT_ROOT", default=str(BASE_DIR / "exports"))
 # Offline gifts (cheques, transfers) are matched by the pools like online gifts unless false.
 OFFLINE_GIFTS_MATCHED = env.bool("OFFLINE_GIFTS_MATCHED", default=True)
 # Account codes of the accounting journal, per ledger kind (Xero / QuickBooks).
-JOURNAL_ACCOUNTS = {
-    "bank": env.str("JOURNAL_ACCOUNT_BANK", default="090"),
-    "clearing": env.str("JOURNAL_ACCOUNT_CLEARING", default="610"),
-    "gift": env.str("JOURNAL_ACCOUNT_DONATIONS", default="200"),
-    "offline_gift": env.str("JOURNAL_ACCOUNT_DONATIONS", default="200"),
-    "offline_void": env.str("JOURNAL_ACCOUNT_DONATIONS", default="200"),
-    "refund": env.str("JOURNAL_ACCOUNT_REFUNDS", default="210"),
-    "refund_failed": env.str("JOURNAL_ACCOUNT_REFUNDS", default="210"),
-    "fee": env.str("JOURNAL_ACCOUNT_FEES", default="404"),
-    "dispute_withdrawal": env.str("JOURNAL_ACCOUNT_DISPUTES", default="215"),
-    "dispute_reinstatement": env.str("JOURNAL_ACCOUNT_DISPUTES", default="215"),
-    "dispute_fee": env.str("JOURNAL_ACCOUNT_FEES", default="404"),
-    "match": env.str("JOURNAL_ACCOUNT_MATCHING", default="220"),
-    "match_reversal": env.str("JOURNAL_ACCOUNT_MATCHING", default="220"),
-    "other": env.str("JOURNAL_ACCOUNT_SUSPENSE", default="999"),
-}
+JOURNAL_ACCOUNTS = journal_accounts(
+    bank=env.str("JOURNAL_ACCOUNT_BANK", default="090"),
+    clearing=env.str("JOURNAL_ACCOUNT_CLEARING", default="610"),
+    donations=env.str("JOURNAL_ACCOUNT_DONATIONS", default="200"),
+    refunds=env.str("JOURNAL_ACCOUNT_REFUNDS", default="210"),
+    fees=env.str("JOURNAL_ACCOUNT_FEES", default="404"),
+    disputes=env.str("JOURNAL_ACCOUNT_DISPUTES", default="215"),
+    matching=env.str("JOURNAL_ACCOUNT_MATCHING", default="220"),
+    suspense=env.str("JOURNAL_ACCOUNT_SUSPENSE", default="999"),
+)
 JOURNAL_TAX_RATE = env.str("JOURNAL_TAX_RATE", default="No VAT")

@@ -94,6 +94,14 @@ class Webhooks:
             return post_raw(self.client, body, header)
 
 
+def usd(amount: str) -> Money:
+    return Money(Decimal(amount), "USD")
+
+
+def eur(amount: str) -> Money:
+    return Money(Decimal(amount), "EUR")
+
+
 def totals(project: Project) -> FundingTotals:
     return FundingTotals.objects.get(project=project)
 

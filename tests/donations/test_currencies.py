@@ -16,14 +16,14 @@ from djmoney.money import Money
 
 from donations.models import Donation
 from projects.models import Project
-from tests.donations.matching_helpers import pool_open
-from tests.donations.test_giving import (
+from tests.donations.giving_helpers import (
     assert_refused,
     donate_url,
     gift_data,
     page_text,
     session_requests,
 )
+from tests.donations.matching_helpers import pool_open
 
 TEMPLATE = re.compile(r'<template class="preset-set" data-currency="(\w+)">(.*?)</template>', re.S)
 

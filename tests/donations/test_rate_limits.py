@@ -16,7 +16,7 @@ from donations.models import Donation
 from donations.services import ratelimit
 from donations.services.ratelimit import email_normalise, source_key
 from projects.models import Project
-from tests.donations.test_giving import donate_url, gift_data, in_one_window, page_text
+from tests.donations.giving_helpers import donate_url, gift_data, in_one_window, page_text
 
 LIMITED = "Too many gifts were started from here in a short time."
 

@@ -3,62 +3,23 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-import pytest
 from django.contrib.auth.models import User
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
-from django.utils import timezone
 from djmoney.money import Money
 
-from donations.models import Donation, MatchingPool
+from donations.models import Donation
 from projects.models import FundingTotals, KeySpecies, Photo, Project, Section, Threat
 from tests.conftest import jpeg_bytes
-from tests.projects.conftest import add_inline, admin_form_data, form_errors, inline_prefixes
-
-ADD_URL = "/admin/projects/project/add/"
-
-
-def _add_form(client: Client) -> dict[str, Any]:
-    response = client.get(ADD_URL)
-    assert response.status_code == 200
-    return admin_form_data(response.content.decode())
-
-
-def _change_form(client: Client, project: Project) -> dict[str, Any]:
-    response = client.get(f"/admin/projects/project/{project.pk}/change/")
-    assert response.status_code == 200
-    return admin_form_data(response.content.decode())
-
-
-def _fill_project(data: dict[str, Any], **overrides: Any) -> dict[str, Any]:
-    data.update(
-        {
-            "title_en": "Cloud Forest Corridor",
-            "slug": "cloud-forest-corridor",
-            "status": "published",
-            "summary_en": "A corridor of cloud forest.\n\nIt links two parks.",
-            "place": "Kosñipata Valley",
-            "region": "Cusco",
-            "country_en": "Peru",
-            "cost_0": "303600",
-            "cost_1": "USD",
-            "acres": "285288",
-            "habitat_en": "Cloud forest",
-            "partner_name": "Pronaturaleza",
-            "partner_url": "https://www.pronaturaleza.org/",
-        }
-    )
-    data.update(overrides)
-    return data
+from tests.projects.admin_flow_helpers import ADD_URL, add_form, change_form, fill_project
+from tests.projects.conftest import add_inline, form_errors, inline_prefixes
 
 
 def test_editor_adds_a_published_project_with_every_inline(editor_client: Client) -> None:
-    data = _fill_project(_add_form(editor_client))
+    data = fill_project(add_form(editor_client))
     # The four inlines, named as the admin page names them.
     assert inline_prefixes(data) == {"species", "threats", "sections", "photos"}
     add_inline(
@@ -135,7 +96,7 @@ def test_editor_adds_a_published_project_with_every_inline(editor_client: Client
 
 
 def test_add_form_errors_are_shown_and_nothing_is_saved(editor_client: Client) -> None:
-    data = _fill_project(_add_form(editor_client), cost_0="0", acres="")
+    data = fill_project(add_form(editor_client), cost_0="0", acres="")
     response = editor_client.post(ADD_URL, data)
     assert response.status_code == 200
     html = response.content.decode()
@@ -191,7 +152,7 @@ def test_editor_sees_project_pages_but_no_money(
 def test_editor_cannot_change_totals_through_the_project_form(
     editor_client: Client, project: Project
 ) -> None:
-    data = _change_form(editor_client, project)
+    data = change_form(editor_client, project)
     assert not any(k.startswith(("raised", "matched", "donor_count", "totals")) for k in data)
     data.update({"raised_0": "999999", "raised_1": "USD", "donor_count": "500"})
     response = editor_client.post(f"/admin/projects/project/{project.pk}/change/", data)
@@ -269,7 +230,7 @@ def test_price_override_far_from_cost_over_acres_warns(
     finance_client: Client, project: Project
 ) -> None:
     url = f"/admin/projects/project/{project.pk}/change/"
-    data = _change_form(finance_client, project)
+    data = change_form(finance_client, project)
     data.update({"price_per_acre_override_0": "1.17", "price_per_acre_override_1": "USD"})
     response = finance_client.post(url, data, follow=True)
     assert response.status_code == 200
@@ -287,7 +248,7 @@ def test_price_override_within_five_percent_does_not_warn(
     finance_client: Client, project: Project
 ) -> None:
     url = f"/admin/projects/project/{project.pk}/change/"
-    data = _change_form(finance_client, project)
+    data = change_form(finance_client, project)
     data.update({"price_per_acre_override_0": "1.10", "price_per_acre_override_1": "USD"})
     html = finance_client.post(url, data, follow=True).content.decode()
     assert "was changed successfully" in html
@@ -300,7 +261,7 @@ def test_price_override_within_five_percent_does_not_warn(
 def test_inline_edits_and_deletes_are_saved(editor_client: Client, project: Project) -> None:
     Threat.objects.create(project=project, title="Old threat")
     Section.objects.create(project=project, title="Old section", body="<p>x</p>")
-    data = _change_form(editor_client, project)
+    data = change_form(editor_client, project)
     data["species-0-iucn_category"] = "CR"
     data["threats-0-DELETE"] = "on"
     data["sections-0-title_en"] = "New section"
@@ -309,227 +270,3 @@ def test_inline_edits_and_deletes_are_saved(editor_client: Client, project: Proj
     assert KeySpecies.objects.get(project=project).iucn_category == "CR"
     assert not Threat.objects.filter(project=project).exists()
     assert Section.objects.get(project=project).title == "New section"
-
-
-# --- The cost's currency is fixed once money is counted in it --------------------------------
-
-CURRENCY_LOCKED = "The currency cannot change once the project has gifts or matching pools."
-
-
-def _pool(*, covers_all_projects: bool = False) -> MatchingPool:
-    now = timezone.now()
-    return MatchingPool.objects.create(
-        sponsor_name="Sponsor",
-        cap=Money(1000, "USD"),
-        starts_at=now - timedelta(days=1),
-        ends_at=now + timedelta(days=30),
-        covers_all_projects=covers_all_projects,
-    )
-
-
-def _gift(project: Project) -> None:
-    # Any gift counts, even one still pending: its amount is already in the project's currency.
-    Donation.objects.create(
-        project=project,
-        amount=Money(50, "USD"),
-        donor_name="Ana",
-        donor_email="ana@example.org",
-        status=Donation.Status.PENDING,
-    )
-
-
-def _covered_by_pool(project: Project) -> None:
-    _pool().projects.add(project)
-
-
-def _totals_not_zero(project: Project) -> None:
-    # Totals carried over from elsewhere (say an import), without gift rows here.
-    FundingTotals.objects.filter(project=project).update(matched=Decimal("25"))
-
-
-def _post_cost(client: Client, project: Project, amount: str, currency: str) -> tuple[int, str]:
-    url = f"/admin/projects/project/{project.pk}/change/"
-    data = _change_form(client, project)
-    assert (data["cost_0"], data["cost_1"]) == ("303600.00", "USD")
-    data.update({"cost_0": amount, "cost_1": currency})
-    response = client.post(url, data)
-    return response.status_code, response.content.decode()
-
-
-@pytest.mark.parametrize(
-    "money_in_usd",
-    [_gift, _covered_by_pool, _totals_not_zero],
-    ids=["gift", "matching-pool", "totals"],
-)
-def test_currency_cannot_change_once_money_is_counted_in_it(
-    finance_client: Client, project: Project, money_in_usd: Callable[[Project], None]
-) -> None:
-    money_in_usd(project)
-
-    status, html = _post_cost(finance_client, project, "303600", "EUR")
-    assert status == 200
-    assert CURRENCY_LOCKED in form_errors(html)
-    project.refresh_from_db()
-    assert project.cost == Money(Decimal("303600"), "USD")
-
-    # Changing amount and currency together is refused the same way.
-    status, html = _post_cost(finance_client, project, "400000", "EUR")
-    assert status == 200 and CURRENCY_LOCKED in form_errors(html)
-    project.refresh_from_db()
-    assert project.cost == Money(Decimal("303600"), "USD")
-
-    # The amount alone may still change.
-    status, html = _post_cost(finance_client, project, "400000", "USD")
-    assert status == 302, form_errors(html)
-    project.refresh_from_db()
-    assert project.cost == Money(Decimal("400000"), "USD")
-
-
-def test_currency_may_change_before_any_money(finance_client: Client, project: Project) -> None:
-    # A pool for every project matches only projects in its own currency: it does not fix
-    # the currency of a project it has not matched a gift to.
-    _pool(covers_all_projects=True)
-
-    status, html = _post_cost(finance_client, project, "280000", "EUR")
-    assert status == 302, form_errors(html)
-    project.refresh_from_db()
-    assert project.cost == Money(Decimal("280000"), "EUR")
-
-
-# --- Money figures are Finance's -------------------------------------------------------------
-
-
-def test_editor_cannot_change_money_figures(editor_client: Client, project: Project) -> None:
-    """The audit's case: an Editor posted cost_0=1.00 and the public page said "Funded!"."""
-    Donation.objects.create(
-        project=project,
-        amount=Money(50, "USD"),
-        donor_name="Ana",
-        donor_email="ana@example.org",
-        status=Donation.Status.SUCCEEDED,
-    )
-    FundingTotals.objects.filter(project=project).update(raised=Decimal("50"))
-    url = f"/admin/projects/project/{project.pk}/change/"
-    page = editor_client.get(url).content.decode()
-    data = admin_form_data(page)
-    for field in ["cost_0", "cost_1", "acres", "price_per_acre_override_0", "after_goal"]:
-        assert field not in data, field  # shown, not editable
-    assert "$303,600.00" in page or "303,600" in page
-    data.update(
-        {
-            "cost_0": "1.00",
-            "cost_1": "USD",
-            "acres": "1",
-            "price_per_acre_override_0": "0.01",
-            "price_per_acre_override_1": "USD",
-            "after_goal": Project.AfterGoal.CLOSE_FORM,
-            "summary_en": "A new summary by the editor.",
-        }
-    )
-    response = editor_client.post(url, data)
-    assert response.status_code == 302, form_errors(response.content.decode())
-    project.refresh_from_db()
-    assert project.summary == "A new summary by the editor."  # everything else is theirs
-    assert project.cost == Money(Decimal("303600"), "USD")
-    assert project.acres == Decimal("285288")
-    assert project.price_per_acre_override is None
-    assert project.after_goal == Project.AfterGoal.KEEP_ACCEPTING
-    public = Client().get(project.get_absolute_url()).content.decode()
-    assert "Funded!" not in public
-
-
-def test_finance_changes_money_figures(finance_client: Client, project: Project) -> None:
-    url = f"/admin/projects/project/{project.pk}/change/"
-    data = admin_form_data(finance_client.get(url).content.decode())
-    data.update({"cost_0": "320000", "acres": "290000", "after_goal": "close"})
-    response = finance_client.post(url, data)
-    assert response.status_code == 302, form_errors(response.content.decode())
-    project.refresh_from_db()
-    assert project.cost == Money(Decimal("320000"), "USD")
-    assert project.acres == Decimal("290000")
-    assert project.after_goal == Project.AfterGoal.CLOSE_FORM
-
-
-def test_a_refused_form_says_plainly_that_chosen_files_must_be_chosen_again(
-    editor_client: Client,
-) -> None:
-    data = _fill_project(_add_form(editor_client), acres="")  # one error
-    add_inline(
-        data,
-        "photos",
-        {
-            "image": SimpleUploadedFile(
-                "frog.jpg", jpeg_bytes(800, 600), content_type="image/jpeg"
-            ),
-            "caption": "A glass frog.",
-            "credit": "PRONATURALEZA",
-            "alt_text": "A green frog on a leaf",
-            "order": "0",
-        },
-    )
-    response = editor_client.post(ADD_URL, data)
-    assert response.status_code == 200
-    html = response.content.decode()
-    assert "Nothing was saved, so the files you chose were not uploaded (frog.jpg)." in html
-    assert "choose the files again before saving" in html
-    assert not Project.objects.exists() and not Photo.objects.exists()
-    # Without files, no such message.
-    plain = editor_client.post(ADD_URL, _fill_project(_add_form(editor_client), acres=""))
-    assert "were not uploaded" not in plain.content.decode()
-
-
-def test_editors_are_told_what_the_credit_summary_and_fast_facts_fields_mean(
-    editor_client: Client,
-) -> None:
-    html = editor_client.get(ADD_URL).content.decode()
-    assert "the page adds “Photo courtesy of” itself" in html
-    assert "Separate paragraphs with a blank line (press Enter twice)." in html
-    assert "Filled in automatically the first time the project is published" in html
-    assert "Fast facts. The main threat in a few words" in html
-
-
-def test_a_summary_typed_in_the_admin_keeps_its_paragraphs(editor_client: Client) -> None:
-    data = _fill_project(
-        _add_form(editor_client), summary_en="First paragraph.\r\n\r\nSecond paragraph."
-    )
-    response = editor_client.post(ADD_URL, data)
-    assert response.status_code == 302, form_errors(response.content.decode())
-    html = Client().get("/projects/cloud-forest-corridor/").content.decode()
-    assert "<p>First paragraph.</p><p>Second paragraph.</p>" in html
-
-
-def test_section_bodies_get_the_rich_text_editor_allowed_by_hash_not_unsafe_inline(
-    editor_client: Client,
-) -> None:
-    from projects.services.editor import TIPTAP_STYLE_HASH, prose_editor_importmap_hash
-
-    response = editor_client.get(ADD_URL)
-    html = response.content.decode()
-    assert "data-django-prose-editor-default" in html  # the section body widget
-    assert '<script type="importmap"' in html
-    policy = response["Content-Security-Policy"]
-    script_src = next(p for p in policy.split(";") if p.strip().startswith("script-src "))
-    assert prose_editor_importmap_hash() in script_src and "unsafe-inline" not in script_src
-    assert TIPTAP_STYLE_HASH in policy
-    # Public pages keep the strict policy.
-    public = Client().get("/projects/")["Content-Security-Policy"]
-    assert "sha256-" not in public
-
-
-def test_a_section_body_from_the_editor_is_still_cleaned_on_save(editor_client: Client) -> None:
-    data = _fill_project(_add_form(editor_client))
-    add_inline(
-        data,
-        "sections",
-        {
-            "title_en": "Habitat",
-            "lead_en": "",
-            "body_en": '<p onclick="x()">Cloud <strong>forest</strong><script>bad()</script>'
-            '<span style="color:red">red</span></p>',
-            "order": "0",
-        },
-    )
-    response = editor_client.post(ADD_URL, data)
-    assert response.status_code == 302, form_errors(response.content.decode())
-    body = Project.objects.get(slug="cloud-forest-corridor").sections.get().body
-    assert body == "<p>Cloud <strong>forest</strong>red</p>"

@@ -1,0 +1,61 @@
+"""The Celery beat schedule: every periodic job and how often it runs.
+
+Settings read it (``CELERY_BEAT_SCHEDULE = beat_schedule(...)`` in campaign/settings.py); the
+Celery app (campaign/celery.py) takes it from there with every other CELERY_* setting. The
+jobs themselves are in donations/tasks.py.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from celery.schedules import crontab
+
+
+def beat_schedule(*, test_provider: bool, test_provider_payout_minutes: int) -> dict[str, Any]:
+    """The periodic jobs; with the test payment provider, also its payouts and redelivery."""
+    schedule: dict[str, Any] = {
+        "sweep-webhook-inbox": {
+            "task": "donations.tasks.inbox_sweep",
+            "schedule": timedelta(minutes=1),
+        },
+        "recheck-stale-pending-donations": {
+            "task": "donations.tasks.pending_recheck",
+            "schedule": timedelta(minutes=10),
+        },
+        "send-missed-receipts": {
+            "task": "donations.tasks.receipts_catch_up",
+            "schedule": timedelta(minutes=15),
+        },
+        "report-failed-events": {
+            "task": "donations.tasks.failed_events_report",
+            "schedule": timedelta(hours=1),
+        },
+        # Payouts whose events were missed (or whose listing task was lost), last days'.
+        "repair-payouts": {
+            "task": "donations.tasks.payouts_repair",
+            "schedule": timedelta(hours=1),
+        },
+        # The check that proves the thermometer; mails ADMINS when anything disagrees.
+        "reconcile-nightly": {
+            "task": "donations.tasks.reconcile_nightly",
+            "schedule": crontab(hour=3, minute=17),
+        },
+        "expire-export-files": {
+            "task": "finance.tasks.export_files_expire",
+            "schedule": timedelta(hours=1),
+        },
+    }
+    if test_provider:
+        # The test provider emulates Stripe's automatic payouts on a schedule too (demo).
+        schedule["test-provider-payout"] = {
+            "task": "donations.tasks.test_provider_payout",
+            "schedule": timedelta(minutes=test_provider_payout_minutes),
+        }
+        # ...and its webhook retries: events the endpoint refused are sent again.
+        schedule["test-provider-redeliver"] = {
+            "task": "donations.tasks.test_provider_redeliver",
+            "schedule": timedelta(minutes=1),
+        }
+    return schedule
