@@ -77,14 +77,14 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     # After sessions, before common: /es/... is Spanish; an unprefixed page follows the
-    # language cookie, then Accept-Language (campaign/middleware.py).
-    "campaign.middleware.LocaleMiddleware",
+    # language cookie, then Accept-Language (campaign/language_middleware.py).
+    "campaign.language_middleware.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # Names the signed-in user and the path in the money models' history (PostgreSQL), for
     # the methods in PGHISTORY_MIDDLEWARE_METHODS.
-    "donations.history.HistoryMiddleware",
+    "donations.history_context_middleware.HistoryMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -124,7 +124,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache and broker -----------------------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
-# "default" holds page fragments: if Redis is unreachable they render afresh (campaign/cache.py).
+# "default" holds page fragments: if Redis is unreachable they render afresh
+# (campaign/redis_fallback_cache.py).
 # "counters" holds the rate limits: same Redis, errors raised so that the limiter falls back
 # to a per-process limit and says so (donations/services/ratelimit.py). Short socket timeouts:
 # a Redis that hangs must not hold a donor's request.
@@ -136,7 +137,7 @@ if REDIS_URL:
         "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
     }
     CACHES = {
-        "default": {"BACKEND": "campaign.cache.TolerantRedisCache", **_redis_cache},
+        "default": {"BACKEND": "campaign.redis_fallback_cache.TolerantRedisCache", **_redis_cache},
         "counters": {"BACKEND": "django.core.cache.backends.redis.RedisCache", **_redis_cache},
     }
 else:

@@ -13,8 +13,8 @@ from djmoney.money import Money
 
 from donations.models import Donation
 from donations.money import currency_exponent
+from projects.formatting import number_format
 from projects.sharing import Referral, referral_parse
-from projects.templatetags.campaign_tags import number
 
 NUMBER = re.compile(r"^\d{1,9}(\.\d{1,4})?$")
 
@@ -261,7 +261,7 @@ class DonateForm(forms.Form):
                 self.add_error(
                     "custom_amount",
                     gettext("The smallest gift is %(amount)s %(currency)s.")
-                    % {"amount": number(low), "currency": currency},
+                    % {"amount": number_format(low), "currency": currency},
                 )
             elif amount > high:
                 self.add_error(
@@ -270,7 +270,7 @@ class DonateForm(forms.Form):
                         "Online gifts are limited to %(amount)s %(currency)s; "
                         "please contact us for larger gifts."
                     )
-                    % {"amount": number(high), "currency": currency},
+                    % {"amount": number_format(high), "currency": currency},
                 )
             else:
                 data["amount"] = Money(amount, currency)

@@ -30,9 +30,9 @@ from donations.services import catchup, events
 from donations.services.giving import CheckoutUnavailable, GiftRequest, donation_start
 from donations.services.ratelimit import gift_start_limited
 from donations.services.sharing import share_code_ensure
+from projects.formatting import money_format
 from projects.selectors import project_detail_get, project_for_totals, project_funding
 from projects.seo import site_meta
-from projects.templatetags.campaign_tags import money
 from projects.views import project_detail_context
 
 logger = logging.getLogger(__name__)
@@ -198,14 +198,16 @@ def project_totals_json(request: HttpRequest, slug: str) -> JsonResponse:
     project = project_for_totals(slug=slug, user=request.user)
     funding = project_funding(project)
     offer = match_offer(project)
-    raised = money(funding.raised)
+    raised = money_format(funding.raised)
     summary = ngettext(
         "%(raised)s raised of %(cost)s from %(count)s donor.",
         "%(raised)s raised of %(cost)s from %(count)s donors.",
         funding.donor_count,
-    ) % {"raised": raised, "cost": money(funding.cost), "count": funding.donor_count}
+    ) % {"raised": raised, "cost": money_format(funding.cost), "count": funding.donor_count}
     if offer:
-        summary += " " + _("%(left)s of matching funds remain.") % {"left": money(offer.remaining)}
+        summary += " " + _("%(left)s of matching funds remain.") % {
+            "left": money_format(offer.remaining)
+        }
     response = JsonResponse(
         {
             "raised": str(funding.raised.amount),
@@ -215,7 +217,7 @@ def project_totals_json(request: HttpRequest, slug: str) -> JsonResponse:
             "percent": str(funding.percent),
             "percent_label": funding.percent_label,
             "is_funded": funding.is_funded,
-            "match_remaining": money(offer.remaining) if offer else None,
+            "match_remaining": money_format(offer.remaining) if offer else None,
             "summary": summary,
             "html": render_to_string("projects/_thermometer.html", {"funding": funding}),
         }

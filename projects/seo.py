@@ -16,7 +16,7 @@ from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.translation import gettext
 
-from projects.templatetags.campaign_tags import money, number
+from projects.formatting import money_format, number_format
 
 if TYPE_CHECKING:
     from projects.models import Project
@@ -138,9 +138,9 @@ def _project_image(project: Project) -> dict[str, Any]:
 def funding_sentence(project: Project, funding: Funding) -> str:
     """ "$12,400 raised of $303,600 to protect 285,288 acres in Kosñipata Valley, Peru." """
     return gettext("%(raised)s raised of %(cost)s to protect %(acres)s acres in %(place)s.") % {
-        "raised": money(funding.raised),
-        "cost": money(funding.cost),
-        "acres": number(project.acres),
+        "raised": money_format(funding.raised),
+        "cost": money_format(funding.cost),
+        "acres": number_format(project.acres),
         "place": project.location_display,
     }
 
@@ -181,7 +181,7 @@ def project_json_ld(project: Project) -> dict[str, Any]:
         "seeks": {
             "@type": "Demand",
             "name": gettext("Funding to protect %(acres)s acres")
-            % {"acres": number(project.acres)},
+            % {"acres": number_format(project.acres)},
             "priceSpecification": {
                 "@type": "PriceSpecification",
                 "price": str(project.cost.amount),
@@ -207,8 +207,8 @@ def project_meta(project: Project, funding: Funding, *, path: str = "") -> PageM
         social_description=f"{sentence} {summary}".strip(),
         og_type="article",
         labels=(
-            ("Raised", f"{money(funding.raised)} of {money(funding.cost)}"),
-            ("Price per acre", money(project.price_per_acre)),
+            ("Raised", f"{money_format(funding.raised)} of {money_format(funding.cost)}"),
+            ("Price per acre", money_format(project.price_per_acre)),
         ),
         robots="" if project.status == project.Status.PUBLISHED else "noindex",
         json_ld={

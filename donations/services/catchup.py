@@ -14,7 +14,7 @@ from django.utils import timezone
 from donations.models import Donation, WebhookEvent
 from donations.providers import ProviderError, provider
 from donations.services import lifecycle
-from donations.services.isolation import item_isolated
+from donations.services.per_item_errors import item_isolated
 
 logger = logging.getLogger(__name__)
 

@@ -22,7 +22,7 @@ from donations.providers.facts import (
     SubscriptionFact,
     VerifiedEvent,
 )
-from donations.services import enqueue, failures, lifecycle, payouts
+from donations.services import enqueue, lifecycle, payment_failed_email, payouts
 from donations.services.lifecycle import DonationNotFound
 
 logger = logging.getLogger(__name__)
@@ -148,7 +148,7 @@ def fact_apply(fact: Fact, *, event_id: str) -> None:
         if fact.status in {"open", "uncollectible"} and fact.attempted:
             lifecycle.instalment_fail(plan_id=plan_id, invoice=fact, event_id=event_id)
             # The donor hears of it once per failed attempt, with a link to update the card.
-            failures.payment_failure_record(plan_id=plan_id, invoice=fact)
+            payment_failed_email.payment_failure_record(plan_id=plan_id, invoice=fact)
         else:
             lifecycle.instalment_record(plan_id=plan_id, invoice=fact, event_id=event_id)
     elif isinstance(fact, SubscriptionFact):

@@ -23,7 +23,7 @@ from djmoney.money import Money
 from donations.models import Donation, LedgerEntry, MatchAllocation
 from donations.money import quantum
 from donations.providers.facts import BalanceFact, DisputeFact, PaymentFact, RefundFact
-from donations.services.valuation import gift_value
+from donations.services.gift_value import gift_value
 
 K = LedgerEntry.Kind
 S = Donation.Status

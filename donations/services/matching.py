@@ -17,8 +17,8 @@ from django.utils import timezone
 
 from donations.models import Donation, MatchAllocation, MatchingPool
 from donations.money import quantum
+from donations.services.gift_value import gift_value, kept_share
 from donations.services.ledger import match_record
-from donations.services.valuation import gift_value, kept_share
 
 MATCHABLE = {Donation.Status.SUCCEEDED, Donation.Status.PARTIALLY_REFUNDED}
 

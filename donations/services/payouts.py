@@ -24,7 +24,7 @@ from donations.models import Donation, LedgerEntry, Payout, PayoutLine
 from donations.providers import provider
 from donations.providers.facts import BalanceFact, PayoutFact
 from donations.services import enqueue
-from donations.services.isolation import item_isolated
+from donations.services.per_item_errors import item_isolated
 
 logger = logging.getLogger(__name__)
 

@@ -18,7 +18,7 @@ from djmoney.money import Money
 from donations.locks import advisory_xact_lock
 from donations.models import Donation
 from donations.money import quantum
-from donations.services.valuation import gift_value, kept_share
+from donations.services.gift_value import gift_value, kept_share
 from projects.models import FundingTotals
 
 S = Donation.Status

@@ -1,93 +1,46 @@
 from __future__ import annotations
 
-import functools
 import json
 import re
 from decimal import Decimal
 from typing import Any
 
-from babel import Locale
-from babel.numbers import (
-    NumberPattern,
-    format_decimal,
-    get_currency_symbol,
-    parse_pattern,
-)
 from django import template
 from django.conf import settings
-from django.utils import translation
 from django.utils.html import format_html, strip_tags
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
 from djmoney.money import Money
 
+from projects import formatting
 from projects.services.images import MIME_TYPES, MODERN_FORMATS
 from projects.services.sanitize import html_sanitize
+from projects.sharing import share_links as links_for
 
 register = template.Library()
 
 
-def babel_locale(language: str | None = None) -> str:
-    """The CLDR locale for a language of the site (settings.BABEL_LOCALES), e.g. es -> es."""
-    code = (language or translation.get_language() or settings.LANGUAGE_CODE).split("-")[0]
-    return str(settings.BABEL_LOCALES.get(code, settings.BABEL_LOCALES["en"]))
-
-
-@functools.lru_cache(maxsize=32)
-def _currency_patterns(locale: str) -> tuple[Locale, NumberPattern, NumberPattern]:
-    """The locale, its standard currency pattern, and that pattern without its decimals
-    ("¤#,##0.00" -> "¤#,##0", "#,##0.00 ¤" -> "#,##0 ¤": whole amounts are written without
-    ",00"). Parsed once: format_currency would parse the locale and pattern on every call,
-    and a page or an admin list formats hundreds of amounts."""
-    parsed = Locale.parse(locale)
-    standard = parsed.currency_formats["standard"]
-    whole = parse_pattern(standard.pattern.split(";")[0].replace(".00", ""))
-    return parsed, standard, whole
-
-
-def money_format(value: Money, language: str | None = None) -> str:
-    """$303,600 / 303.600 US$ for whole amounts, $1.17 / 1,17 US$ otherwise: the active
-    language's CLDR conventions (grouping, decimal mark, symbol and its place)."""
-    locale, standard, whole = _currency_patterns(babel_locale(language))
-    amount = Decimal(value.amount)
-    currency = str(value.currency)
-    # As babel.numbers.format_currency applies them, with the patterns parsed once.
-    if amount == amount.to_integral_value():
-        return str(whole.apply(amount, locale, currency=currency, currency_digits=False))
-    return str(standard.apply(amount, locale, currency=currency))
-
-
 @register.filter
 def money(value: Money | None) -> str:
-    if value is None:
-        return ""
-    return money_format(value)
+    return formatting.money_format(value)
 
 
 @register.filter
 def money_in(amount: Decimal | int | None, currency: str) -> str:
     """An amount in a currency, as the money filter writes it: 25|money_in:"USD"."""
-    if amount is None:
-        return ""
-    return money_format(Money(Decimal(amount), str(currency)))
+    return formatting.amount_format(amount, currency)
 
 
 @register.filter
 def number(value: Decimal | int | None) -> str:
     """285,288 / 285.288 (whole) or 47.5 / 47,5 (fractional), grouped as the language does."""
-    if value is None:
-        return ""
-    d = Decimal(value)
-    locale = babel_locale()
-    if d == d.to_integral_value():
-        return format_decimal(d, format="#,##0", locale=locale)
-    return format_decimal(d.normalize(), format="#,##0.##", locale=locale)
+    return formatting.number_format(value)
 
 
 @register.filter
 def currency_symbol(code: str) -> str:
     """$ for USD, € for EUR, ¥ for JPY in English; US$, €, JPY in Spanish (CLDR)."""
-    return str(get_currency_symbol(str(code), locale=babel_locale()))
+    return formatting.currency_symbol(code)
 
 
 @register.filter
@@ -188,15 +141,13 @@ def share_links(
     """Plain share links (no third-party script) for a project, each with its referral code,
     in the page's language; ``share_code`` is the sharing gift's, and ``given`` says the
     donor shares the gift they just made (the thank-you page)."""
-    from projects.sharing import share_links as links_for
-
     if given:
         text = gettext("I just gave to protect land for wildlife: %(title)s. Will you join me?")
     else:
         text = gettext("Help protect %(acres)s acres in %(place)s: %(title)s")
     text = text % {
         "title": project.title,
-        "acres": number(project.acres),
+        "acres": formatting.number_format(project.acres),
         "place": project.location_display,
     }
     links = links_for(project, text=text, share_code=share_code)

@@ -10,7 +10,7 @@ import pytest
 from django.core.cache import caches
 from django.test import Client, RequestFactory, override_settings
 
-import campaign.cache
+import campaign.redis_fallback_cache
 from campaign.client_ip import client_ip
 from donations.models import Donation
 from donations.services import ratelimit
@@ -181,7 +181,7 @@ UNREACHABLE = {
         "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
     }
     for alias, backend in (
-        ("default", "campaign.cache.TolerantRedisCache"),
+        ("default", "campaign.redis_fallback_cache.TolerantRedisCache"),
         ("counters", "django.core.cache.backends.redis.RedisCache"),
     )
 }
@@ -190,7 +190,7 @@ UNREACHABLE = {
 @pytest.fixture
 def cache_down(monkeypatch: pytest.MonkeyPatch) -> Any:
     # Each says so once per half-minute per process: start the clock for this test.
-    monkeypatch.setattr(campaign.cache, "_last_logged", 0.0)
+    monkeypatch.setattr(campaign.redis_fallback_cache, "_last_logged", 0.0)
     monkeypatch.setattr(ratelimit, "_last_logged", 0.0)
     with override_settings(CACHES=UNREACHABLE):  # Django swaps the cache handles too
         assert caches["counters"]._servers == ["redis://127.0.0.1:1/0"]  # type: ignore[attr-defined]
