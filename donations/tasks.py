@@ -18,13 +18,13 @@ from donations.services import (
     catchup,
     demo,
     events,
-    failures,
+    payment_failed_email,
     payouts,
     receipts,
     reconcile,
     signin,
 )
-from donations.services.isolation import item_isolated
+from donations.services.per_item_errors import item_isolated
 
 logger = logging.getLogger(__name__)
 
@@ -182,4 +182,4 @@ def receipt_resend(donation_id: str) -> str:
 
 @shared_task(**EMAIL_RETRY)
 def payment_failed_notice_send(notice_id: int) -> bool:
-    return failures.payment_failed_notice_send(notice_id=notice_id)
+    return payment_failed_email.payment_failed_notice_send(notice_id=notice_id)
