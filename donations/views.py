@@ -30,7 +30,12 @@ from donations.services import catchup, events
 from donations.services.giving import CheckoutUnavailable, GiftRequest, donation_start
 from donations.services.ratelimit import gift_start_limited
 from donations.services.sharing import share_code_ensure
-from projects.selectors import project_detail_get, project_for_totals, project_funding
+from projects.selectors import (
+    project_accepts_gifts,
+    project_detail_get,
+    project_for_totals,
+    project_funding,
+)
 from projects.seo import site_meta
 from projects.templatetags.campaign_tags import money
 from projects.views import project_detail_context
@@ -72,9 +77,7 @@ def donate(request: HttpRequest, slug: str) -> HttpResponse:
     project = project_detail_get(slug=slug, user=request.user)
     if request.method == "GET":
         return redirect(project.get_absolute_url() + "#donate")
-    if project.status != project.Status.PUBLISHED or (
-        project.after_goal == project.AfterGoal.CLOSE_FORM and project_funding(project).is_funded
-    ):
+    if not project_accepts_gifts(project):
         form = DonateForm(request.POST, currency=project.currency)
         form.is_valid()
         form.add_error(None, _("This project is not accepting gifts any more. Thank you!"))

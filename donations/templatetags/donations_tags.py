@@ -12,7 +12,7 @@ from donations.models import Donation
 from donations.money import currency_exponent
 from donations.selectors import match_offer, recent_supporters
 from donations.services.giving import fee_fixed
-from projects.selectors import project_funding
+from projects.selectors import project_accepts_gifts, project_funding
 from projects.sharing import REFERRAL_PARAM, referral_parse
 
 register = template.Library()
@@ -22,9 +22,7 @@ register = template.Library()
 def donate_form(context: template.Context) -> dict[str, Any]:
     project = context["project"]
     funding = context.get("funding") or project_funding(project)
-    closed = project.status != project.Status.PUBLISHED or (
-        project.after_goal == project.AfterGoal.CLOSE_FORM and funding.is_funded
-    )
+    closed = not project_accepts_gifts(project, funding)
     offer = context.get("match_offer", None)
     request = context.get("request")
     cancelled = None if request is None else cancelled_donation(request, project)
