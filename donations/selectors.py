@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import ROUND_DOWN, Decimal
+from decimal import Decimal
 from typing import Any
 
 from django.db.models import Count, F, Min, Q, QuerySet, Sum
@@ -11,7 +11,8 @@ from django.utils.translation import gettext as _
 from djmoney.money import Money
 
 from donations.models import SUPPORTER_CONDITION, Donation, MatchAllocation, MatchingPool
-from donations.money import quantum
+from donations.services.giving import fee_to_cover
+from donations.services.matching import match_split
 from projects.models import Project
 
 S = Donation.Status
@@ -55,17 +56,11 @@ class MatchOffer:
     pools: tuple[tuple[Decimal, Decimal], ...]  # (ratio, remaining) in allocation order
 
     def match_for(self, amount: Decimal) -> Decimal:
-        """The match a gift of this amount would get now (same rule as pool_allocate)."""
-        unmatched, total = Decimal(amount), Decimal(0)
-        unit = quantum(str(self.remaining.currency))  # whole yen, cents, ...
-        for ratio, remaining in self.pools:
-            if unmatched <= 0:
-                break
-            give = min((ratio * unmatched).quantize(unit, ROUND_DOWN), remaining)
-            if give > 0:
-                total += give
-                unmatched -= give / ratio
-        return total
+        """The match a gift of this amount (in the project's currency) would get now: the rule
+        pool_allocate applies, services.matching.match_split."""
+        currency = str(self.remaining.currency)
+        pools = [(ratio, remaining, currency) for ratio, remaining in self.pools]
+        return sum(match_split(gift=Decimal(amount), pools=pools), Decimal(0))
 
 
 def match_offer(project: Project) -> MatchOffer | None:
@@ -82,6 +77,61 @@ def match_offer(project: Project) -> MatchOffer | None:
         ratio=first.ratio,
         remaining=Money(sum((p.remaining for p in pools), Decimal(0)), project.currency),
         pools=tuple((p.ratio, p.remaining) for p in pools),
+    )
+
+
+@dataclass(frozen=True)
+class GiftQuote:
+    """What the donate form tells a donor about a gift before they give. The page's script
+    shows these figures and computes none (static/js/project.js): the presets' quotes are
+    in the page, any other amount's come from donations.views.gift_quote_json."""
+
+    amount: Money
+    fee: Money  # what "cover the fee" adds (giving.fee_to_cover)
+    total: Money  # what the donor pays: the gift, plus the fee when they cover it
+    match: Money | None  # None: no open match, or matched at the rate Stripe settles it
+    matched_at_settlement: bool  # a gift in another currency while a match is open
+    acres: Decimal | None  # None in another currency (it depends on Stripe's rate)
+    acres_about: bool  # the acres are rounded
+
+    @property
+    def becomes(self) -> Money | None:
+        return None if self.match is None else self.amount + self.match
+
+    def as_json(self) -> dict[str, Any]:
+        """Decimal strings (never floats), as the script reads them."""
+        return {
+            "amount": str(self.amount.amount),
+            "currency": str(self.amount.currency),
+            "fee": str(self.fee.amount),
+            "total": str(self.total.amount),
+            "match": None if self.match is None else str(self.match.amount),
+            "becomes": None if self.becomes is None else str(self.becomes.amount),
+            "matched_at_settlement": self.matched_at_settlement,
+            "acres": None if self.acres is None else str(self.acres),
+            "acres_about": self.acres_about,
+        }
+
+
+def gift_quote(
+    *, project: Project, amount: Money, cover_fee: bool, offer: MatchOffer | None
+) -> GiftQuote:
+    """The figures for a gift of `amount` to `project` with the open match `offer`
+    (match_offer): the fee cover, the match and the acres, each by its one rule."""
+    currency = str(amount.currency)
+    fee = fee_to_cover(amount)
+    same = currency == project.currency
+    match = Money(offer.match_for(amount.amount), currency) if offer and same else None
+    acres = project.acres_for(amount.amount) if same else None
+    price = project.price_per_acre.amount
+    return GiftQuote(
+        amount=amount,
+        fee=fee,
+        total=amount + fee if cover_fee else amount,
+        match=match,
+        matched_at_settlement=bool(offer) and not same,
+        acres=acres,
+        acres_about=acres is not None and (price <= 0 or amount.amount / price != acres),
     )
 
 

@@ -7,6 +7,7 @@ app_name = "donations"
 urlpatterns = [
     path("projects/<slug:slug>/donate/", views.donate, name="donate"),
     path("projects/<slug:slug>/totals.json", views.project_totals_json, name="project_totals"),
+    path("projects/<slug:slug>/quote.json", views.gift_quote_json, name="gift_quote"),
     path("donations/<uuid:donation_id>/thanks/", views.thanks, name="thanks"),
     path("donations/<uuid:donation_id>/status.json", views.status_json, name="status"),
     path("donations/test-checkout/<str:session_id>/", views.test_checkout, name="test_checkout"),

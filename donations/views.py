@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 from uuid import UUID
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import DatabaseError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -21,17 +22,27 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from campaign.client_ip import client_ip
-from donations.forms import DonateForm
+from donations.forms import DonateForm, amount_parse
 from donations.models import Donation
 from donations.providers import MalformedEvent, SignatureError, provider
 from donations.providers.local import LocalTestProvider, UnknownObject
-from donations.selectors import donation_matches, donation_public_status, match_offer
+from donations.selectors import (
+    donation_matches,
+    donation_public_status,
+    gift_quote,
+    match_offer,
+)
 from donations.services import catchup, events
 from donations.services.giving import CheckoutUnavailable, GiftRequest, donation_start
 from donations.services.ratelimit import gift_start_limited
 from donations.services.sharing import share_code_ensure
 from projects.formatting import money_format
-from projects.selectors import project_detail_get, project_for_totals, project_funding
+from projects.selectors import (
+    project_accepts_gifts,
+    project_detail_get,
+    project_for_totals,
+    project_funding,
+)
 from projects.seo import site_meta
 from projects.views import project_detail_context
 
@@ -72,9 +83,7 @@ def donate(request: HttpRequest, slug: str) -> HttpResponse:
     project = project_detail_get(slug=slug, user=request.user)
     if request.method == "GET":
         return redirect(project.get_absolute_url() + "#donate")
-    if project.status != project.Status.PUBLISHED or (
-        project.after_goal == project.AfterGoal.CLOSE_FORM and project_funding(project).is_funded
-    ):
+    if not project_accepts_gifts(project):
         form = DonateForm(request.POST, currency=project.currency)
         form.is_valid()
         form.add_error(None, _("This project is not accepting gifts any more. Thank you!"))
@@ -222,6 +231,44 @@ def project_totals_json(request: HttpRequest, slug: str) -> JsonResponse:
             "html": render_to_string("projects/_thermometer.html", {"funding": funding}),
         }
     )
+    patch_cache_control(response, public=True, max_age=TOTALS_MAX_AGE)
+    return response
+
+
+def _quote_refused(message: str, *, field: str, status: int = 400) -> JsonResponse:
+    return JsonResponse({"error": message, "field": field}, status=status)
+
+
+@require_GET
+def gift_quote_json(request: HttpRequest, slug: str) -> JsonResponse:
+    """The donate form's figures for a gift (?amount=70&currency=USD&cover_fee=1): the fee
+    cover, the match and the acres as the server computes them (selectors.gift_quote), for
+    the page's script, which computes none itself. An amount or currency the donate form
+    would refuse is a 400 with the form's own message; a closed project a 409.
+
+    Two queries, as the totals: the project with its totals row, and the open pools."""
+    project = project_for_totals(slug=slug, user=request.user)
+    if not project_accepts_gifts(project):
+        message = _("This project is not accepting gifts any more. Thank you!")
+        return _quote_refused(message, field="project", status=409)
+    field = DonateForm(currency=project.currency).fields["currency"]
+    try:
+        currency = field.clean(request.GET.get("currency") or project.currency)
+    except ValidationError as exc:
+        return _quote_refused(" ".join(exc.messages), field="currency")
+    raw = request.GET.get("amount", "").strip()
+    if not raw:
+        return _quote_refused(_("Choose an amount or enter your own."), field="amount")
+    try:
+        amount = amount_parse(raw, currency)
+    except ValidationError as exc:
+        return _quote_refused(" ".join(exc.messages), field="amount")
+    cover_fee = request.GET.get("cover_fee", "") in {"1", "true", "on"}
+    quote = gift_quote(
+        project=project, amount=amount, cover_fee=cover_fee, offer=match_offer(project)
+    )
+    response = JsonResponse(quote.as_json())
+    # As fresh as the totals: the match left moves with every gift.
     patch_cache_control(response, public=True, max_age=TOTALS_MAX_AGE)
     return response
 

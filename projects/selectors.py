@@ -110,6 +110,16 @@ def project_funding(project: Project) -> Funding:
     )
 
 
+def project_accepts_gifts(project: Project, funding: Funding | None = None) -> bool:
+    """Whether the project takes gifts now: published, and not funded when staff chose to
+    close the donate form at the goal. The form is shown, and a gift started, only then."""
+    if project.status != Project.Status.PUBLISHED:
+        return False
+    if project.after_goal != Project.AfterGoal.CLOSE_FORM:
+        return True
+    return not (funding or project_funding(project)).is_funded
+
+
 def project_list_published() -> QuerySet[Project]:
     return (
         Project.objects.published()

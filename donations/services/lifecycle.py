@@ -188,14 +188,26 @@ def donation_succeed(*, donation_id: UUID | str, facts: PaymentFact, event_id: s
     return _succeed(_lock(donation_id), facts, event_id, "succeed")
 
 
+def _fail_if_pending(d: Donation, status: str) -> bool:
+    """End a gift that is still pending as failed or expired (both final, no money moved),
+    stamped now and saved; a gift in any other state is left as it is (a late or replayed
+    event must not undo a payment). Returns whether it applied."""
+    if d.status != S.PENDING:
+        return False
+    d.status = status
+    if status == S.EXPIRED:
+        d.expired_at = timezone.now()
+    else:
+        d.failed_at = timezone.now()
+    d.save()
+    return True
+
+
 @transition
 def donation_fail(*, donation_id: UUID | str, reason: str, event_id: str = "") -> bool:
     d = _lock(donation_id)
     before = d.status
-    applied = d.status == S.PENDING
-    if applied:
-        d.status, d.failed_at = S.FAILED, timezone.now()
-        d.save()
+    applied = _fail_if_pending(d, S.FAILED)
     _log(d, "fail", before, applied, reason, event_id)
     return applied
 
@@ -204,10 +216,7 @@ def donation_fail(*, donation_id: UUID | str, reason: str, event_id: str = "") -
 def donation_expire(*, donation_id: UUID | str, event_id: str = "") -> bool:
     d = _lock(donation_id)
     before = d.status
-    applied = d.status == S.PENDING
-    if applied:
-        d.status, d.expired_at = S.EXPIRED, timezone.now()
-        d.save()
+    applied = _fail_if_pending(d, S.EXPIRED)
     _log(d, "expire", before, applied, "checkout session expired", event_id)
     return applied
 
@@ -299,9 +308,7 @@ def donation_session_sync(
             _flag(d, [f"Checkout total {reported} differs from the donation {d.total_charge}."])
     if session.status == "expired":
         d.save()
-        if d.status == S.PENDING:
-            d.status, d.expired_at = S.EXPIRED, timezone.now()
-            d.save()
+        _fail_if_pending(d, S.EXPIRED)
         _log(d, "expire", before, d.status != before, "checkout session expired", event_id)
         return
     if session.status != "complete":
@@ -319,9 +326,7 @@ def donation_session_sync(
         if session.payment_intent_status in {"requires_payment_method", "canceled"}:
             # The first monthly payment failed (or Stripe gave the subscription up): a final
             # state, as for a one-time gift; no later instalment can follow.
-            if d.status == S.PENDING:
-                d.status, d.failed_at = S.FAILED, timezone.now()
-                d.save()
+            _fail_if_pending(d, S.FAILED)
             _log(d, "fail", before, d.status != before, "first monthly payment failed", event_id)
             return
         _log(d, "session sync", before, False, "awaiting the first monthly payment", event_id)
@@ -338,9 +343,7 @@ def donation_session_sync(
         d.payment_intent_id = d.payment_intent_id or session.payment_intent_id
     if pi_status in {"requires_payment_method", "canceled"}:
         d.save()
-        if d.status == S.PENDING:
-            d.status, d.failed_at = S.FAILED, timezone.now()
-            d.save()
+        _fail_if_pending(d, S.FAILED)
         _log(d, "fail", before, d.status != before, "asynchronous payment failed", event_id)
         return
     d.save()
@@ -418,10 +421,7 @@ def instalment_fail(*, plan_id: UUID | str, invoice: InvoiceFact, event_id: str 
         return
     target = _instalment_for(plan, invoice)
     before = target.status
-    applied = target.status == S.PENDING
-    if applied:
-        target.status, target.failed_at = S.FAILED, timezone.now()
-        target.save()
+    applied = _fail_if_pending(target, S.FAILED)
     _log(target, "instalment failed", before, applied, f"invoice {invoice.id}", event_id)
 
 

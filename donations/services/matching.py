@@ -9,6 +9,7 @@ pool row carries the running sum, which a database constraint keeps between zero
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 
 from django.conf import settings
@@ -39,6 +40,28 @@ def _target_share(d: Donation) -> Decimal:
     return kept_share(d) if d.status in MATCHABLE else Decimal(0)
 
 
+def match_split(*, gift: Decimal, pools: Sequence[tuple[Decimal, Decimal, str]]) -> list[Decimal]:
+    """The 2X match rule, the one place it is written: what each pool gives a gift of
+    `gift` (in the project's currency), for pools given as (ratio, remaining, currency) in
+    allocation order. Each pool gives ratio x what is still unmatched, rounded down to its
+    currency's minor unit (a 0.5 match of 3,001 yen is 1,500 yen), never more than it has
+    left; a pool that runs dry gives a partial match and the next one continues.
+
+    Used by the allocation (_allocate) and by the figures the donate form shows
+    (selectors.MatchOffer.match_for, and through it the page's script, which gets them
+    from the server: donations.views.gift_quote_json)."""
+    unmatched = Decimal(gift)
+    gives = []
+    for ratio, remaining, currency in pools:
+        give = Decimal(0)
+        if unmatched > 0:
+            give = min((ratio * unmatched).quantize(quantum(currency), ROUND_DOWN), remaining)
+        if give > 0:
+            unmatched -= give / ratio
+        gives.append(max(give, Decimal(0)))
+    return gives
+
+
 def _move(pool_id: int, d: Donation, kind: str, amount: Decimal, note: str) -> None:
     allocation = MatchAllocation.objects.create(
         pool_id=pool_id, donation=d, kind=kind, amount=amount, note=note
@@ -60,18 +83,14 @@ def _allocate(d: Donation) -> dict[int, Decimal]:
     gross, _ = gift_value(d)
     # Rounded as the gift is counted on the thermometer, so a 2X match equals the gift.
     unmatched_gift = gross.quantize(quantum(d.project.currency), ROUND_HALF_UP)
+    gives = match_split(
+        gift=unmatched_gift, pools=[(p.ratio, p.remaining, p.currency) for p in pools]
+    )
     given: dict[int, Decimal] = {}
-    for pool in pools:
-        if unmatched_gift <= 0:
-            break
-        # In the pool's minor unit: a 0.5 match of 3,001 yen is 1,500 yen, not 1,500.50.
-        want = (pool.ratio * unmatched_gift).quantize(quantum(pool.currency), ROUND_DOWN)
-        give = min(want, pool.remaining)
-        if give <= 0:
-            continue
-        _move(pool.pk, d, MatchAllocation.Kind.ALLOCATE, give, f"{pool.multiplier_label} match")
-        given[pool.pk] = give
-        unmatched_gift -= give / pool.ratio
+    for pool, give in zip(pools, gives, strict=True):
+        if give > 0:
+            _move(pool.pk, d, MatchAllocation.Kind.ALLOCATE, give, f"{pool.multiplier_label} match")
+            given[pool.pk] = give
     return given
 
 

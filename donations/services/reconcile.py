@@ -59,12 +59,20 @@ class ProjectFigures:
     provisional: bool
 
 
-def project_figures() -> dict[int, ProjectFigures]:
-    """What every project's totals must be: raised and matched from the ledger; gifts,
-    donors and provisional from the gifts."""
+def project_figures(project_id: int | None = None) -> dict[int, ProjectFigures]:
+    """What the projects' totals must be (every project's, or one's): raised and matched
+    from the ledger; gifts, donors and provisional from the gifts. The one statement of
+    the rule, for the check and for the repair."""
+    ledger_rows = LedgerEntry.objects.all()
+    gift_rows = Donation.objects.filter(Q(counted__gt=0) | Q(counted_provisional=True))
+    projects = Project.objects.all()
+    if project_id is not None:
+        ledger_rows = ledger_rows.filter(project_id=project_id)
+        gift_rows = gift_rows.filter(project_id=project_id)
+        projects = projects.filter(pk=project_id)
     ledger = {
         row["project_id"]: row
-        for row in LedgerEntry.objects.values("project_id").annotate(
+        for row in ledger_rows.values("project_id").annotate(
             raised=Coalesce(
                 Sum("project_amount", filter=Q(kind__in=LedgerEntry.RAISED_KINDS)), ZERO
             ),
@@ -75,19 +83,17 @@ def project_figures() -> dict[int, ProjectFigures]:
     }
     gifts = {
         row["project_id"]: row
-        for row in Donation.objects.filter(Q(counted__gt=0) | Q(counted_provisional=True))
-        .values("project_id")
-        .annotate(
+        for row in gift_rows.values("project_id").annotate(
             gifts=Count("id", filter=Q(counted__gt=0)),
             donors=Count("donor_email", filter=Q(counted__gt=0), distinct=True),
             provisional=Count("id", filter=Q(counted_provisional=True)),
         )
     }
     figures = {}
-    for project_id in {*ledger, *gifts, *Project.objects.values_list("pk", flat=True)}:
-        money: dict[str, Any] = dict(ledger.get(project_id) or {})
-        people: dict[str, Any] = dict(gifts.get(project_id) or {})
-        figures[project_id] = ProjectFigures(
+    for pk in {*ledger, *gifts, *projects.values_list("pk", flat=True)}:
+        money: dict[str, Any] = dict(ledger.get(pk) or {})
+        people: dict[str, Any] = dict(gifts.get(pk) or {})
+        figures[pk] = ProjectFigures(
             raised=money.get("raised", Decimal(0)),
             matched=money.get("matched", Decimal(0)),
             gifts=people.get("gifts", 0),
@@ -283,22 +289,8 @@ def totals_rebuild() -> list[str]:
 
 
 def project_figures_for(project_id: int) -> ProjectFigures:
-    ledger = LedgerEntry.objects.filter(project_id=project_id).aggregate(
-        raised=Coalesce(Sum("project_amount", filter=Q(kind__in=LedgerEntry.RAISED_KINDS)), ZERO),
-        matched=Coalesce(Sum("project_amount", filter=Q(kind__in=LedgerEntry.MATCH_KINDS)), ZERO),
-    )
-    gifts = Donation.objects.filter(project_id=project_id).aggregate(
-        gifts=Count("id", filter=Q(counted__gt=0)),
-        donors=Count("donor_email", filter=Q(counted__gt=0), distinct=True),
-        provisional=Count("id", filter=Q(counted_provisional=True)),
-    )
-    return ProjectFigures(
-        ledger["raised"],
-        ledger["matched"],
-        gifts["gifts"],
-        gifts["donors"],
-        bool(gifts["provisional"]),
-    )
+    """One project's figures (project_figures), for the repair under its totals row lock."""
+    return project_figures(project_id)[project_id]
 
 
 def reconcile_check(*, unpaid_after_days: int, repair: bool = False) -> Report:

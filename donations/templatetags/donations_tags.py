@@ -6,13 +6,14 @@ from uuid import UUID
 
 from django import template
 from django.conf import settings
+from djmoney.money import Money
 
 from donations.forms import DonateForm, currency_limits, currency_presets, preset_value
 from donations.models import Donation
 from donations.money import currency_exponent
-from donations.selectors import match_offer, recent_supporters
+from donations.selectors import gift_quote, match_offer, recent_supporters
 from donations.services.giving import fee_fixed
-from projects.selectors import project_funding
+from projects.selectors import project_accepts_gifts, project_funding
 from projects.sharing import REFERRAL_PARAM, referral_parse
 
 register = template.Library()
@@ -22,9 +23,7 @@ register = template.Library()
 def donate_form(context: template.Context) -> dict[str, Any]:
     project = context["project"]
     funding = context.get("funding") or project_funding(project)
-    closed = project.status != project.Status.PUBLISHED or (
-        project.after_goal == project.AfterGoal.CLOSE_FORM and funding.is_funded
-    )
+    closed = not project_accepts_gifts(project, funding)
     offer = context.get("match_offer", None)
     request = context.get("request")
     cancelled = None if request is None else cancelled_donation(request, project)
@@ -34,17 +33,26 @@ def donate_form(context: template.Context) -> dict[str, Any]:
         else DonateForm(currency=project.currency)
     )
     shown = form.shown_currency
-    # Presets per offered currency. Acres and "becomes" only in the project's currency: in
-    # another one they depend on the rate Stripe settles the gift at.
+    # Presets per offered currency, with their figures (selectors.gift_quote: acres and
+    # "becomes" only in the project's currency, as in another one they depend on the rate
+    # Stripe settles the gift at). The script shows the same quotes, with and without the
+    # fee covered, and asks the server (quote.json) for any other amount.
     preset_sets = []
+    quotes: dict[str, dict[str, list[dict[str, Any]]]] = {}
     for currency in form.offered_currencies:
         rows = []
         for amount in currency_presets(currency):
-            same = currency == project.currency
-            acres = project.acres_for(amount) if same else None
-            about = acres is not None and amount / project.price_per_acre.amount != acres
-            becomes = amount + offer.match_for(amount) if offer and same else None
-            rows.append((preset_value(amount), amount, acres, about, becomes))
+            value = preset_value(amount)
+            pair = [
+                gift_quote(
+                    project=project, amount=Money(amount, currency), cover_fee=cover, offer=offer
+                )
+                for cover in (False, True)
+            ]
+            quote = pair[0]
+            becomes = quote.becomes.amount if quote.becomes is not None else None
+            rows.append((value, amount, quote.acres, quote.acres_about, becomes))
+            quotes.setdefault(currency, {})[value] = [q.as_json() for q in pair]
         preset_sets.append((currency, rows))
     js_currencies = {
         c: {
@@ -83,6 +91,7 @@ def donate_form(context: template.Context) -> dict[str, Any]:
         "fee_percent": settings.DONATION_FEE_PERCENT,
         "fee_fixed": fee_fixed(shown),
         "js_currencies": json.dumps(js_currencies, separators=(",", ":")),
+        "js_quotes": json.dumps(quotes, separators=(",", ":")),
         "csrf_token": context.get("csrf_token"),
         "request": context.get("request"),
         "TEST_PAYMENTS": context.get("TEST_PAYMENTS"),

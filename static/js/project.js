@@ -198,92 +198,95 @@ function campaignDonateGift(form) {
   }
 })();
 
-// Donate form: show the exact fee that "cover the fee" adds for the chosen amount, with the
-// chosen currency's fixed fee (the server charges that one).
+// Donate form: the fee that "cover the fee" adds for the chosen amount and, with an open
+// match, "your $70 becomes $140". Every figure is the server's (donations.selectors.gift_quote:
+// giving.fee_to_cover and the match rule, matching.match_split); this script computes none.
+// The presets' quotes are in the page (data-quotes), any other amount's are asked of
+// quote.json. Without JavaScript the note names the fee's rule and the presets say "becomes".
 (function () {
   "use strict";
   var form = document.querySelector("form.donate-form");
   if (!form) return;
   var note = form.querySelector(".fee-note");
+  var live = document.getElementById("match-live");
+  var cover = form.querySelector("[name=cover_fee]");
   var percent = form.dataset.feePercent;
-  var pct = parseFloat(percent) / 100;
   var info = JSON.parse(form.dataset.currencies || "{}");
-  var projectCurrency = form.dataset.projectCurrency || "USD";
-  var currency = form.querySelector("[name=currency]");
-  var amount = function () { return campaignDonateGift(form).amount; };
-  var update = function () {
-    if (!note) return;
-    var cur = currency ? currency.value : projectCurrency;
-    var c = info[cur] || { fee_fixed: form.dataset.feeFixed, digits: 2 };
-    var gift = amount();
-    if (!(gift > 0)) {
-      note.textContent = campaignT("(adds %(percent)s% + %(fixed)s %(currency)s)", {
-        percent: parseFloat(percent).toLocaleString(campaignLang()),
-        fixed: parseFloat(c.fee_fixed).toLocaleString(campaignLang(), { minimumFractionDigits: c.digits }),
-        currency: cur
-      });
-      return;
-    }
-    var fixed = parseFloat(c.fee_fixed);
-    var unit = Math.pow(10, c.digits);
-    var fee = Math.ceil(((gift + fixed) / (1 - pct) - gift) * unit - 1e-9) / unit;
-    note.textContent = campaignT("(adds %(fee)s)", { fee: new Intl.NumberFormat(campaignLang(), {
+  var url = form.dataset.quoteUrl;
+  var quotes = {}; // "USD 70 1" (currency, amount, fee covered) -> the server's quote
+  var known = JSON.parse(form.dataset.quotes || "{}");
+  Object.keys(known).forEach(function (cur) {
+    Object.keys(known[cur]).forEach(function (value) {
+      quotes[cur + " " + value + " 0"] = known[cur][value][0];
+      quotes[cur + " " + value + " 1"] = known[cur][value][1];
+    });
+  });
+  var digits = function (cur) { return (info[cur] || { digits: 2 }).digits; };
+  var exact = function (amount, cur) { // the fee: every minor unit shown
+    return new Intl.NumberFormat(campaignLang(), {
       style: "currency", currency: cur,
-      minimumFractionDigits: c.digits, maximumFractionDigits: c.digits
-    }).format(fee) });
+      minimumFractionDigits: digits(cur), maximumFractionDigits: digits(cur)
+    }).format(parseFloat(amount));
+  };
+  var short = function (amount, cur) { // a gift: $50, $123.45
+    var n = parseFloat(amount);
+    var whole = Math.round(n * 100) % 100 === 0;
+    return new Intl.NumberFormat(campaignLang(), {
+      style: "currency", currency: cur,
+      minimumFractionDigits: whole ? 0 : undefined, maximumFractionDigits: whole ? 0 : undefined
+    }).format(n);
+  };
+  var show = function (quote, cur) {
+    if (note) {
+      if (quote) {
+        note.textContent = campaignT("(adds %(fee)s)", { fee: exact(quote.fee, cur) });
+      } else {
+        var c = info[cur] || { fee_fixed: form.dataset.feeFixed, digits: 2 };
+        note.textContent = campaignT("(adds %(percent)s% + %(fixed)s %(currency)s)", {
+          percent: parseFloat(percent).toLocaleString(campaignLang()),
+          fixed: parseFloat(c.fee_fixed).toLocaleString(campaignLang(), { minimumFractionDigits: c.digits }),
+          currency: cur
+        });
+      }
+    }
+    if (!live) return;
+    if (quote && quote.matched_at_settlement) {
+      live.textContent = campaignT(
+        "Matched %(label)s at the rate Stripe settles it (up to %(left)s of match left).",
+        { label: form.dataset.matchLabel, left: form.dataset.matchLeft });
+    } else if (quote && quote.becomes !== null) {
+      live.textContent = campaignT("Your %(gift)s becomes %(total)s with the match.",
+        { gift: short(quote.amount, cur), total: short(quote.becomes, cur) });
+    } else {
+      live.textContent = "";
+    }
+  };
+  var asked = 0, timer = null;
+  var update = function () {
+    var gift = campaignDonateGift(form);
+    var cur = gift.currency;
+    var covered = cover && cover.checked ? "1" : "0";
+    asked += 1;
+    clearTimeout(timer);
+    if (!(gift.amount > 0)) { show(null, cur); return; }
+    var amount = String(gift.amount);
+    var key = cur + " " + amount + " " + covered;
+    if (quotes[key] || !url) { show(quotes[key] || null, cur); return; }
+    var mine = asked;
+    timer = setTimeout(function () {
+      var query = new URLSearchParams({ amount: amount, currency: cur, cover_fee: covered });
+      fetch(url + "?" + query.toString(), { headers: { Accept: "application/json" } })
+        .then(function (response) { return response.ok ? response.json() : null; })
+        .then(function (quote) {
+          if (quote) quotes[key] = quote;
+          if (mine === asked) show(quote, cur); // a slower answer for an older amount is dropped
+        })
+        .catch(function () { if (mine === asked) show(null, cur); });
+    }, 120);
   };
   form.addEventListener("input", update);
   form.addEventListener("change", update);
   update();
-})();
-
-// Donate form with an open match: "your $70 becomes $140" for any amount typed. The pools'
-// remaining match is in the project's currency: a gift in another currency is matched at
-// the rate Stripe settles it, so no doubled amount is guessed for it.
-(function () {
-  "use strict";
-  var form = document.querySelector("form.donate-form[data-match-pools]");
-  var live = document.getElementById("match-live");
-  if (!form || !live) return;
-  var pools = form.dataset.matchPools.split(",").map(function (p) {
-    var parts = p.split(":");
-    return { ratio: parseFloat(parts[0]), left: parseFloat(parts[1]) };
-  });
-  var projectCurrency = form.dataset.projectCurrency || "USD";
-  var currency = form.querySelector("[name=currency]");
-  var show = function () {
-    var gift = campaignDonateGift(form).amount;
-    if (!(gift > 0)) { live.textContent = ""; return; }
-    var cur = currency ? currency.value : projectCurrency;
-    if (cur !== projectCurrency) {
-      live.textContent = campaignT(
-        "Matched %(label)s at the rate Stripe settles it (up to %(left)s of match left).",
-        { label: form.dataset.matchLabel, left: form.dataset.matchLeft });
-      return;
-    }
-    // Same rule as MatchOffer.match_for (donations/selectors.py): rounded down to the
-    // currency's minor unit (whole yen), never more than a pool has left.
-    var info = JSON.parse(form.dataset.currencies || "{}");
-    var unit = Math.pow(10, (info[cur] || { digits: 2 }).digits);
-    var unmatched = gift, match = 0;
-    pools.forEach(function (p) {
-      if (unmatched <= 0) return;
-      var give = Math.min(Math.floor(p.ratio * unmatched * unit) / unit, p.left);
-      if (give > 0) { match += give; unmatched -= give / p.ratio; }
-    });
-    var fmt = function (n) {
-      var whole = Math.round(n * 100) % 100 === 0;
-      return new Intl.NumberFormat(campaignLang(), {
-        style: "currency", currency: cur,
-        minimumFractionDigits: whole ? 0 : undefined, maximumFractionDigits: whole ? 0 : undefined
-      }).format(n);
-    };
-    live.textContent = campaignT("Your %(gift)s becomes %(total)s with the match.",
-      { gift: fmt(gift), total: fmt(gift + match) });
-  };
-  form.addEventListener("input", show);
-  form.addEventListener("change", show);
-  show();
 })();
 
 // Phones: the sticky Donate bar steps aside while the donate panel is on screen, so it never
