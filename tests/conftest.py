@@ -50,7 +50,7 @@ def make_project(db: None) -> Any:
     """A published project with its totals (tests/factories.py); overrides are its fields."""
 
     def make(**overrides: Any) -> Project:
-        return ProjectFactory(**overrides)
+        return ProjectFactory.create(**overrides)
 
     return make
 
@@ -58,7 +58,7 @@ def make_project(db: None) -> Any:
 @pytest.fixture
 def project(make_project: Any) -> Project:
     p = make_project()
-    KeySpeciesFactory(project=p, common_name="Andean Cat", iucn_category="EN")
+    KeySpeciesFactory.create(project=p, common_name="Andean Cat", iucn_category="EN")
     return p
 
 

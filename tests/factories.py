@@ -4,10 +4,12 @@ Defaults are a valid, ordinary row: a published USD project with its funding tot
 pending $50 gift from a donor no other gift shares, an open 2X pool, a paid payout. Money is
 always ``Money(Decimal, currency)``, never a float. Tests name only what they assert about.
 
-    ProjectFactory(cost=Money(Decimal("1000"), "EUR"))   # its totals are in EUR too
-    DonationFactory(project=p, succeeded=True)           # counted and dated as succeeded
-    MatchingPoolFactory(projects=[p], cap=Money(Decimal("75"), "USD"))
-    EditorFactory(), FinanceStaffFactory(), StaffFactory(superuser=True)
+    ProjectFactory.create(cost=Money(Decimal("1000"), "EUR"))   # its totals are in EUR too
+    DonationFactory.create(project=p, succeeded=True)           # counted and dated as succeeded
+    MatchingPoolFactory.create(projects=[p], cap=Money(Decimal("75"), "USD"))
+    EditorFactory.create(), FinanceStaffFactory.create(), StaffFactory.create(superuser=True)
+
+``.create()`` rather than calling the class: mypy then knows it returns the model.
 """
 
 from __future__ import annotations
@@ -65,7 +67,8 @@ class ProjectFactory(DjangoModelFactory[Project]):
 
     @classmethod
     def _build(cls, model_class: type[Project], *args: Any, **kwargs: Any) -> Project:
-        project = model_class(*args, **kwargs)
+        assert not args, "a project is built from keyword arguments only"
+        project = model_class(**kwargs)
         if project.status == Project.Status.PUBLISHED:
             project.publish()  # sets published_at, as publishing from the admin does
         return project

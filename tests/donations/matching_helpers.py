@@ -18,12 +18,12 @@ def pool_open(project: Project | None, cap: str, ratio: str = "1", **extra: Any)
     """An open pool (tests/factories.py) of ``cap`` USD covering ``project``."""
     fields: dict[str, Any] = {"cap": Money(Decimal(cap), "USD"), "ratio": Decimal(ratio)}
     fields.update(extra)
-    return MatchingPoolFactory(projects=[project] if project is not None else None, **fields)
+    return MatchingPoolFactory.create(projects=[project] if project is not None else None, **fields)
 
 
 def gift(project: Project, amount: str, **extra: Any) -> Donation:
     """A pending gift of ``amount`` in the project's currency, to drive through the lifecycle."""
-    return DonationFactory(
+    return DonationFactory.create(
         project=project, amount=Money(Decimal(amount), project.currency), **extra
     )
 

@@ -36,7 +36,7 @@ def _test_provider(settings: Any, tmp_path: Any) -> None:
 
 
 def _login(username: str, group: str | None, *, superuser: bool = False) -> tuple[User, Client]:
-    user = StaffFactory(
+    user = StaffFactory.create(
         username=username, password="pw", superuser=superuser, groups=[group] if group else []
     )
     client = Client()
@@ -96,12 +96,12 @@ def books(project: Project, pay: Any, django_capture_on_commit_callbacks: Any) -
     """A USD project with a 2X pool: a USD gift (matched), a EUR gift (settled at the test
     provider's rate, matched), a partial refund, then a payout of everything."""
     now = timezone.now()
-    MatchingPoolFactory(
+    MatchingPoolFactory.create(
         projects=[project], cap=Money(Decimal(60), "USD"), ends_at=now + timedelta(days=1)
     )
     usd = pay(project, "50", email="ana@example.org")
     eur = pay(project, "40", currency="EUR", email="bo@example.org", name="Bo")
-    user = StaffFactory(username="refunder")
+    user = StaffFactory.create(username="refunder")
     with django_capture_on_commit_callbacks(execute=True):
         refund_request(
             donation_id=usd.pk,

@@ -27,7 +27,7 @@ def _fast_password_hashing(settings: Any) -> None:
 
 @pytest.fixture
 def editor(db: None) -> User:
-    return EditorFactory(username="editor", password=EDITOR_PASSWORD)
+    return EditorFactory.create(username="editor", password=EDITOR_PASSWORD)
 
 
 @pytest.fixture
@@ -43,7 +43,7 @@ FINANCE_PASSWORD = "a-finance-pass-6620"
 @pytest.fixture
 def finance_client(db: None) -> Client:
     """Finance staff: the money figures of a project are theirs to change."""
-    user = FinanceStaffFactory(username="finance", password=FINANCE_PASSWORD)
+    user = FinanceStaffFactory.create(username="finance", password=FINANCE_PASSWORD)
     c = Client()
     admin_login(c, user.username, FINANCE_PASSWORD)
     return c

@@ -282,7 +282,7 @@ def test_fact_sheet(client: Client, db: None) -> None:
 
 
 def _gift(project: Project, n: int) -> Donation:
-    return DonationFactory(
+    return DonationFactory.create(
         project=project,
         amount=Money(Decimal(10 + n), "USD"),
         donor_name=f"Donor {n}",
@@ -305,18 +305,18 @@ def test_detail_page_query_count_does_not_grow_with_content(
     client: Client, make_project: Any
 ) -> None:
     small = make_project(title="Small", slug="small")
-    KeySpeciesFactory(project=small, common_name="Only Species")
+    KeySpeciesFactory.create(project=small, common_name="Only Species")
     add_photo(small, 0)
 
     big = make_project(title="Big", slug="big")
     for n in range(8):
-        KeySpeciesFactory(project=big, common_name=f"Species {n}", iucn_category="VU")
-        ThreatFactory(project=big, title=f"Threat {n}")
-        SectionFactory(project=big, title=f"Section {n}", body=f"<p>Body {n}</p>")
+        KeySpeciesFactory.create(project=big, common_name=f"Species {n}", iucn_category="VU")
+        ThreatFactory.create(project=big, title=f"Threat {n}")
+        SectionFactory.create(project=big, title=f"Section {n}", body=f"<p>Body {n}</p>")
         add_photo(big, n)
     for n in range(6):
         _gift(big, n)
-    MatchingPoolFactory(projects=[small, big], ends_at=timezone.now() + timedelta(days=1))
+    MatchingPoolFactory.create(projects=[small, big], ends_at=timezone.now() + timedelta(days=1))
 
     client.get(small.get_absolute_url())  # warm-up: nothing per-process left to load
     small_count, _ = _queries_for(client, small.get_absolute_url())
