@@ -2,18 +2,17 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator
-from decimal import Decimal
 from typing import Any
 
 import pytest
 from django.core.cache import caches
 from django.urls import reverse
 from django.utils import translation
-from djmoney.money import Money
 from PIL import Image
 
 from campaign.celery import app as celery_app
-from projects.models import FundingTotals, KeySpecies, Photo, Project
+from projects.models import Photo, Project
+from tests.factories import KeySpeciesFactory, ProjectFactory
 
 
 @pytest.fixture(autouse=True)
@@ -48,27 +47,10 @@ def jpeg_bytes(
 
 @pytest.fixture
 def make_project(db: None) -> Any:
+    """A published project with its totals (tests/factories.py); overrides are its fields."""
+
     def make(**overrides: Any) -> Project:
-        n = Project.objects.count() + 1
-        fields: dict[str, Any] = {
-            "title": f"Forest {n}",
-            "slug": f"forest-{n}",
-            "status": Project.Status.PUBLISHED,
-            "summary": "A forest worth protecting.\n\nSecond paragraph.",
-            "place": "Valley",
-            "country": "Peru",
-            "cost": Money(Decimal("303600"), "USD"),
-            "acres": Decimal("285288"),
-        }
-        fields.update(overrides)
-        project = Project(**fields)
-        if project.status == Project.Status.PUBLISHED:
-            project.publish()
-        project.save()
-        FundingTotals.objects.create(
-            project=project, raised=Money(0, project.currency), matched=Money(0, project.currency)
-        )
-        return project
+        return ProjectFactory.create(**overrides)
 
     return make
 
@@ -76,7 +58,7 @@ def make_project(db: None) -> Any:
 @pytest.fixture
 def project(make_project: Any) -> Project:
     p = make_project()
-    KeySpecies.objects.create(project=p, common_name="Andean Cat", iucn_category="EN")
+    KeySpeciesFactory.create(project=p, common_name="Andean Cat", iucn_category="EN")
     return p
 
 

@@ -2,44 +2,30 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.utils import timezone
 from djmoney.money import Money
 
 from donations.models import Donation, LedgerEntry, MatchAllocation, MatchingPool
 from donations.providers.facts import DisputeFact, PaymentFact, RefundFact
 from donations.services import lifecycle
 from projects.models import Project
+from tests.factories import DonationFactory, MatchingPoolFactory
 
 
 def pool_open(project: Project | None, cap: str, ratio: str = "1", **extra: Any) -> MatchingPool:
-    now = timezone.now()
-    fields: dict[str, Any] = {
-        "sponsor_name": "Sponsor",
-        "cap": Money(Decimal(cap), "USD"),
-        "ratio": Decimal(ratio),
-        "starts_at": now - timedelta(days=1),
-        "ends_at": now + timedelta(days=30),
-    }
+    """An open pool (tests/factories.py) of ``cap`` USD covering ``project``."""
+    fields: dict[str, Any] = {"cap": Money(Decimal(cap), "USD"), "ratio": Decimal(ratio)}
     fields.update(extra)
-    pool = MatchingPool.objects.create(**fields)
-    if project is not None:
-        pool.projects.add(project)
-    return pool
+    return MatchingPoolFactory.create(projects=[project] if project is not None else None, **fields)
 
 
 def gift(project: Project, amount: str, **extra: Any) -> Donation:
-    fields: dict[str, Any] = {
-        "project": project,
-        "amount": Money(Decimal(amount), project.currency),
-        "donor_name": "Donor",
-        "donor_email": f"d{Donation.objects.count()}@example.org",
-    }
-    fields.update(extra)
-    return Donation.objects.create(**fields)
+    """A pending gift of ``amount`` in the project's currency, to drive through the lifecycle."""
+    return DonationFactory.create(
+        project=project, amount=Money(Decimal(amount), project.currency), **extra
+    )
 
 
 def payment_for(d: Donation, *, refunded: Decimal = Decimal(0)) -> PaymentFact:

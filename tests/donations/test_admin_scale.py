@@ -14,10 +14,11 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from donations import admin_scale
-from donations.models import Donation, WebhookEvent
+from donations.models import Donation
 from donations.services.seed import gifts_seed
 from projects.models import Project
 from tests.conftest import admin_login
+from tests.factories import StaffFactory, WebhookEventFactory
 from tests.projects.test_query_plans import MANY, gifts, seq_scans
 
 CHANGELIST = "/admin/donations/donation/"
@@ -26,7 +27,7 @@ CHANGELIST = "/admin/donations/donation/"
 @pytest.fixture
 def finance(db: None, settings: Any) -> Client:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    User.objects.create_superuser("finance", password="finance-pass-5521")
+    StaffFactory.create(username="finance", password="finance-pass-5521", superuser=True)
     client = Client()
     admin_login(client, "finance", "finance-pass-5521")
     return client
@@ -66,7 +67,7 @@ def test_no_email_search_without_the_contact_permission(
     from django.contrib.auth.models import Permission
 
     gifts(project, 3)
-    clerk = User.objects.create_user("clerk", password="clerk-pass-77123", is_staff=True)
+    clerk = StaffFactory.create(username="clerk", password="clerk-pass-77123")
     clerk.user_permissions.add(Permission.objects.get(codename="view_donation"))
     assert not clerk.has_perm("donations.view_donor_contact")
     client = Client()
@@ -103,8 +104,8 @@ def test_list_filters_and_searches_never_scan_the_table(finance: Client, project
 
 
 def test_webhook_event_search_uses_the_unique_index(finance: Client) -> None:
-    WebhookEvent.objects.create(stripe_id="evt_findme", type="charge.succeeded", payload={})
-    WebhookEvent.objects.create(stripe_id="evt_other", type="charge.succeeded", payload={})
+    WebhookEventFactory.create(stripe_id="evt_findme", payload={})
+    WebhookEventFactory.create(stripe_id="evt_other", payload={})
     html, queries = _found(finance, "evt_findme", "/admin/donations/webhookevent/")
     assert "evt_findme" in html and "evt_other" not in html
     assert seq_scans(queries, ["donations_webhookevent"]) == {}

@@ -13,10 +13,11 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Sum
 from djmoney.money import Money
 
-from donations.models import Donation, LedgerEntry, MatchAllocation, Payout
+from donations.models import Donation, LedgerEntry, MatchAllocation
 from projects.models import FundingTotals, Project
 from tests.donations.event_helpers import Webhooks, charge_of, fresh, gift_start
 from tests.donations.matching_helpers import dispute, gift, pool_open, refund, succeed
+from tests.factories import DonationFactory, PayoutFactory
 
 K = LedgerEntry.Kind
 S = Donation.Status
@@ -133,8 +134,7 @@ def test_the_orm_cannot_delete_or_save_over_a_row(project: Project) -> None:
 def test_the_payout_and_balance_transaction_are_filled_in_once(project: Project) -> None:
     row = _row(project)
     assert row.balance_transaction_id == ""
-    first = Payout.objects.create(stripe_id="po_1", amount=Money(1, "USD"), status="paid")
-    second = Payout.objects.create(stripe_id="po_2", amount=Money(1, "USD"), status="paid")
+    first, second = PayoutFactory.create_batch(2)
     LedgerEntry.objects.filter(pk=row.pk).update(payout=first, balance_transaction_id="txn_1")
     row.refresh_from_db()
     assert (row.payout_id, row.balance_transaction_id) == (first.pk, "txn_1")
@@ -151,13 +151,7 @@ def test_the_migration_writes_rows_for_gifts_from_before_the_ledger(project: Pro
     refund(part, Decimal("12.50"))
     dispute(lost, "needs_response")
     dispute(lost, "lost")
-    foreign = Donation.objects.create(
-        project=project,
-        amount=Money(10, "EUR"),
-        fee_covered=Money(0, "EUR"),
-        donor_name="Abroad",
-        donor_email="abroad@example.org",
-    )
+    foreign = DonationFactory.create(project=project, amount=Money(Decimal(10), "EUR"))
     succeed(foreign)  # provisional: no settled amount yet, no gift row
     before = FundingTotals.objects.get(project=project)
     with connection.cursor() as cursor:  # as it was before the ledger (TRUNCATE is allowed)

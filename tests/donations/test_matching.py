@@ -7,7 +7,6 @@ from typing import Any
 
 import pytest
 from django.apps import apps as django_apps
-from django.contrib.auth.models import Group, User
 from django.db import IntegrityError, transaction
 from django.test import Client
 from django.utils import timezone
@@ -24,6 +23,7 @@ from tests.donations.matching_helpers import (
     refund,
     succeed,
 )
+from tests.factories import DonationFactory, StaffFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -201,13 +201,7 @@ def test_migration_marks_every_succeeded_gift_as_decided(project: Any) -> None:
     succeed(first)
     succeed(dry)
     dispute(dry, "needs_response")
-    foreign = Donation.objects.create(
-        project=project,
-        amount=Money(30, "EUR"),
-        fee_covered=Money(0, "EUR"),
-        donor_name="Abroad",
-        donor_email="abroad@example.org",
-    )
+    foreign = DonationFactory.create(project=project, amount=Money(Decimal(30), "EUR"))
     succeed(foreign)  # no settlement yet: provisional, its pools not consulted
     pending = gift(project, "5")
     Donation.objects.update(match_decided_at=None)  # as before the migration
@@ -264,9 +258,7 @@ def test_thank_you_page_and_receipt_name_the_match(
 
 
 def _staff(group: str | None) -> Client:
-    user = User.objects.create_user(f"u-{group}", password="pw-123456789", is_staff=True)
-    if group:
-        user.groups.add(Group.objects.get(name=group))
+    user = StaffFactory.create(groups=[group] if group else [])
     c = Client()
     c.force_login(user)
     return c

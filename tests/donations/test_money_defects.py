@@ -14,6 +14,7 @@ from donations.models import Donation, LedgerEntry, MatchAllocation, WebhookEven
 from projects.models import FundingTotals, Project
 from tests.donations.event_helpers import Webhooks, charge_of, event_row, fresh, gift_start
 from tests.donations.matching_helpers import live_match, pool_open
+from tests.factories import DonationFactory
 
 S = Donation.Status
 
@@ -52,12 +53,7 @@ def test_the_receipt_is_dated_when_the_donor_paid(
 
 
 def test_a_eur_gift_has_eur_refunded_and_fee_covered_figures(project: Project) -> None:
-    d = Donation.objects.create(
-        project=project,
-        amount=Money(20, "EUR"),
-        donor_name="Ana",
-        donor_email="ana@example.org",
-    )
+    d = DonationFactory.create(project=project, amount=Money(Decimal(20), "EUR"))
     d = fresh(d)
     assert d.total_charge == Money(20, "EUR")  # was TypeError: EUR + USD
     assert d.refunded == Money(0, "EUR") and d.fee_covered == Money(0, "EUR")
@@ -232,9 +228,7 @@ def test_provisional_stays_true_while_another_foreign_gift_waits_for_its_rate(
     from donations.services import lifecycle
     from tests.donations.matching_helpers import gift
 
-    a = Donation.objects.create(
-        project=project, amount=Money(40, "EUR"), donor_name="A", donor_email="a@example.org"
-    )
+    a = DonationFactory.create(project=project, amount=Money(Decimal(40), "EUR"))
     b = gift(project, "10")
     unsettled = PaymentFact(
         charge_id="ch_a", donation_id=str(a.pk), charged=Money(40, "EUR"), paid=True

@@ -17,6 +17,7 @@ from djmoney.money import Money
 from donations import tasks
 from donations.models import Donation
 from tests.donations.event_helpers import gift_start, post_event
+from tests.factories import DonationFactory
 
 
 class MailServerDown(BaseEmailBackend):
@@ -63,13 +64,12 @@ def test_catch_up_skips_gifts_that_did_not_succeed(project: Any, fake_stripe: An
 
 
 def _succeeded_gift(project: Any, name: str, minutes_ago: int, **fields: Any) -> Donation:
-    return Donation.objects.create(
+    return DonationFactory.create(
         project=project,
         amount=Money(Decimal("25"), "USD"),
         donor_name=name,
         donor_email=f"{name.lower().split()[0]}@example.org",
-        status=Donation.Status.SUCCEEDED,
-        counted=Decimal("25"),
+        succeeded=True,
         succeeded_at=timezone.now() - timedelta(minutes=minutes_ago),
         **fields,
     )

@@ -20,6 +20,7 @@ from donations.services.seed import donation_insert_sql
 from projects.models import Project
 from projects.sharing import CHANNELS, referral_parse
 from tests.conftest import WEBHOOK_SECRET
+from tests.factories import DonationFactory, EditorFactory, FinanceStaffFactory
 from tests.stripe_fake import signed_event
 
 GIFT = {
@@ -126,13 +127,7 @@ def test_thank_you_page_offers_share_links_with_the_donors_code(
 
 
 def test_a_failed_gift_offers_no_share_links(client: Client, project: Project) -> None:
-    donation = Donation.objects.create(
-        project=project,
-        amount=Money(50, "USD"),
-        donor_name="Ana",
-        donor_email="a@example.org",
-        status=Donation.Status.FAILED,
-    )
+    donation = DonationFactory.create(project=project, failed=True)
     page = client.get(f"/donations/{donation.pk}/thanks/").content.decode()
     assert share_hrefs(page) == {}
     donation.refresh_from_db()
@@ -227,12 +222,7 @@ def test_admin_report_counts_gifts_and_money_per_channel(
 
 
 def test_only_finance_and_superusers_see_the_report(db: None) -> None:
-    from django.contrib.auth.models import Group, User
-
-    editor = User.objects.create_user("ed", is_staff=True)
-    editor.groups.add(Group.objects.get(name="Editors"))
-    finance = User.objects.create_user("fin", is_staff=True)
-    finance.groups.add(Group.objects.get(name="Finance"))
+    editor, finance = EditorFactory.create(), FinanceStaffFactory.create()
     for user, status in [(editor, 403), (finance, 200)]:
         c = Client()
         c.force_login(user)
@@ -286,9 +276,7 @@ def test_the_report_is_one_index_only_scan_at_scale(make_project: Any) -> None:
 def test_a_gift_gets_one_share_code_even_from_a_stale_copy(project: Project) -> None:
     from donations.services.sharing import share_code_ensure
 
-    donation = Donation.objects.create(
-        project=project, amount=Money(50, "USD"), donor_name="Ana", donor_email="a@example.org"
-    )
+    donation = DonationFactory.create(project=project)
     stale = Donation.objects.get(pk=donation.pk)  # loaded before the code was made
     first = share_code_ensure(donation=donation)
     assert referral_parse(f"email-{first}") is not None

@@ -32,6 +32,7 @@ from tests.donations.event_helpers import (
     requests_to,
     totals,
 )
+from tests.factories import WebhookEventFactory
 from tests.stripe_fake import new_id, recording, signed_event
 
 SESSIONS = "/v1/checkout/sessions"
@@ -193,8 +194,7 @@ def test_a_stored_event_that_cannot_be_processed_is_marked_failed_with_its_reaso
     hooks: Webhooks, fake_stripe: Any
 ) -> None:
     """An event stored before the endpoint refused such bodies (or by any other path)."""
-    event = WebhookEvent.objects.create(
-        stripe_id=new_id("evt"),
+    event = WebhookEventFactory.create(
         type="checkout.session.completed",
         payload={"id": "evt_x", "type": "checkout.session.completed", "data": None},
     )

@@ -10,18 +10,19 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import User
 from django.test import Client
 from django.utils import timezone
 from djmoney.money import Money
 
-from donations.models import Donation, MatchingPool, Payout
+from donations.models import Donation, Payout
 from donations.providers import provider
 from donations.services.giving import GiftRequest, donation_start
 from finance.services.desk_refunds import refund_request
 from projects.models import Project
 from tests.conftest import WEBHOOK_SECRET
 from tests.donations.conftest import hooks  # noqa: F401 - signed events through the webhook
+from tests.factories import MatchingPoolFactory, StaffFactory
 
 
 @pytest.fixture(autouse=True)
@@ -35,12 +36,9 @@ def _test_provider(settings: Any, tmp_path: Any) -> None:
 
 
 def _login(username: str, group: str | None, *, superuser: bool = False) -> tuple[User, Client]:
-    user = User.objects.create_user(username, f"{username}@example.org", "pw", is_staff=True)
-    if superuser:
-        user.is_superuser = True
-        user.save()
-    if group:
-        user.groups.add(Group.objects.get(name=group))
+    user = StaffFactory.create(
+        username=username, password="pw", superuser=superuser, groups=[group] if group else []
+    )
     client = Client()
     client.force_login(user)
     return user, client
@@ -98,17 +96,12 @@ def books(project: Project, pay: Any, django_capture_on_commit_callbacks: Any) -
     """A USD project with a 2X pool: a USD gift (matched), a EUR gift (settled at the test
     provider's rate, matched), a partial refund, then a payout of everything."""
     now = timezone.now()
-    pool = MatchingPool.objects.create(
-        sponsor_name="Sponsor",
-        cap=Money(60, "USD"),
-        ratio=Decimal(1),
-        starts_at=now - timedelta(days=1),
-        ends_at=now + timedelta(days=1),
+    MatchingPoolFactory.create(
+        projects=[project], cap=Money(Decimal(60), "USD"), ends_at=now + timedelta(days=1)
     )
-    pool.projects.add(project)
     usd = pay(project, "50", email="ana@example.org")
     eur = pay(project, "40", currency="EUR", email="bo@example.org", name="Bo")
-    user = User.objects.create_user("refunder", is_staff=True)
+    user = StaffFactory.create(username="refunder")
     with django_capture_on_commit_callbacks(execute=True):
         refund_request(
             donation_id=usd.pk,

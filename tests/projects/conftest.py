@@ -9,11 +9,12 @@ from typing import Any
 
 import pytest
 from django.conf import settings
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import User
 from django.test import Client
 from PIL import Image
 
 from tests.conftest import admin_login
+from tests.factories import EditorFactory, FinanceStaffFactory
 
 EDITOR_PASSWORD = "an-editor-pass-4817"
 
@@ -26,9 +27,7 @@ def _fast_password_hashing(settings: Any) -> None:
 
 @pytest.fixture
 def editor(db: None) -> User:
-    user = User.objects.create_user("editor", password=EDITOR_PASSWORD, is_staff=True)
-    user.groups.add(Group.objects.get(name="Editors"))
-    return user
+    return EditorFactory.create(username="editor", password=EDITOR_PASSWORD)
 
 
 @pytest.fixture
@@ -44,8 +43,7 @@ FINANCE_PASSWORD = "a-finance-pass-6620"
 @pytest.fixture
 def finance_client(db: None) -> Client:
     """Finance staff: the money figures of a project are theirs to change."""
-    user = User.objects.create_user("finance", password=FINANCE_PASSWORD, is_staff=True)
-    user.groups.add(Group.objects.get(name="Finance"))
+    user = FinanceStaffFactory.create(username="finance", password=FINANCE_PASSWORD)
     c = Client()
     admin_login(c, user.username, FINANCE_PASSWORD)
     return c

@@ -10,6 +10,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 
+from tests.factories import StaffFactory
 from tests.projects.test_deploy import BASE_DIR
 
 PASSWORD = "the-right-pass-phrase-3391"
@@ -18,7 +19,7 @@ LOCKED = "Too many failed sign-in attempts for this account or from this address
 
 @pytest.fixture
 def staff(db: None) -> User:
-    return User.objects.create_superuser("boss", "boss@example.org", PASSWORD)
+    return StaffFactory.create(username="boss", password=PASSWORD, superuser=True)
 
 
 def _login(client: Client, username: str, password: str, ip: str = "203.0.113.5") -> Any:

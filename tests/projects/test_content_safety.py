@@ -15,9 +15,10 @@ from django.core.management import call_command
 from django.test import Client
 from PIL import ExifTags, Image, features
 
-from projects.models import Photo, Project, Section, Threat
+from projects.models import Photo, Project, Section
 from projects.services.images import rendition_names
 from tests.conftest import jpeg_bytes
+from tests.factories import SectionFactory, ThreatFactory
 from tests.projects.conftest import (
     add_inline,
     admin_form_data,
@@ -132,10 +133,10 @@ def test_section_loaded_from_a_fixture_is_sanitised(
 
 
 def test_plain_text_fields_are_escaped(client: Client, project: Project) -> None:
-    Section.objects.create(
+    SectionFactory.create(
         project=project, title="<script>alert(5)</script>", lead="<b onclick=x()>lead</b>", body=""
     )
-    Threat.objects.create(project=project, title="<img src=x onerror=alert(6)>")
+    ThreatFactory.create(project=project, title="<img src=x onerror=alert(6)>")
     page = client.get(project.get_absolute_url()).content.decode()
     assert "&lt;script&gt;alert(5)&lt;/script&gt;" in page
     assert "&lt;b onclick=x()&gt;lead&lt;/b&gt;" in page

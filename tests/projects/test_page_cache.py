@@ -14,7 +14,6 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.contrib.auth.models import User
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -24,6 +23,7 @@ from djmoney.money import Money
 from donations.models import Donation, MatchingPool
 from projects.models import Project, Section
 from tests.conftest import admin_login
+from tests.factories import DonationFactory, MatchingPoolFactory, SectionFactory, StaffFactory
 
 DETAIL_TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]*)"')
 
@@ -35,17 +35,8 @@ def _get(client: Client, url: str) -> tuple[Any, str]:
 
 
 def _pool(project: Project, **overrides: Any) -> MatchingPool:
-    now = timezone.now()
-    fields: dict[str, Any] = {
-        "sponsor_name": "Sponsor",
-        "cap": Money(1000, "USD"),
-        "starts_at": now - timedelta(days=1),
-        "ends_at": now + timedelta(days=1),
-    }
-    fields.update(overrides)
-    pool = MatchingPool.objects.create(**fields)
-    pool.projects.add(project)
-    return pool
+    fields: dict[str, Any] = {"ends_at": timezone.now() + timedelta(days=1), **overrides}
+    return MatchingPoolFactory.create(projects=[project], **fields)
 
 
 def test_second_anonymous_visit_is_one_query_and_shareable(
@@ -111,7 +102,7 @@ def test_a_rewrite_of_the_same_totals_keeps_the_cache(client: Client, project: P
 
 def test_content_edits_show_at_once(client: Client, project: Project) -> None:
     _get(client, project.get_absolute_url())
-    Section.objects.create(project=project, title="Why here", body="<p>Because.</p>")
+    SectionFactory.create(project=project, title="Why here", body="<p>Because.</p>")
     assert "Why here" in _get(client, project.get_absolute_url())[1]
     Section.objects.filter(project=project).update(title="Why this valley")
     assert "Why this valley" in _get(client, project.get_absolute_url())[1]
@@ -143,14 +134,8 @@ def test_a_gift_shows_in_the_supporters_and_totals(client: Client, project: Proj
     from projects.models import FundingTotals
 
     _get(client, project.get_absolute_url())
-    Donation.objects.create(
-        project=project,
-        amount=Money(Decimal(40), "USD"),
-        donor_name="Dana Newgift",
-        donor_email="dana@example.org",
-        status=Donation.Status.SUCCEEDED,
-        counted=Decimal(40),
-        succeeded_at=timezone.now(),
+    DonationFactory.create(
+        project=project, amount=Money(Decimal(40), "USD"), donor_name="Dana Newgift", succeeded=True
     )
     # The lifecycle moves the totals in the same transaction as the gift.
     FundingTotals.objects.filter(project=project).update(raised=Decimal(40), donor_count=1)
@@ -176,7 +161,7 @@ def test_language_is_part_of_the_key(settings: Any, client: Client, project: Pro
 def test_visitors_with_a_session_and_query_strings_are_never_cached(
     client: Client, project: Project
 ) -> None:
-    User.objects.create_superuser("boss", password="a-boss-pass-9911")
+    StaffFactory.create(username="boss", password="a-boss-pass-9911", superuser=True)
     staff = Client()
     admin_login(staff, "boss", "a-boss-pass-9911")
     for _ in range(2):

@@ -21,6 +21,13 @@ from donations.models import Donation, MatchingPool
 from projects.models import FundingTotals, KeySpecies, Photo, Project, Section, Threat
 from projects.services.demo import SEED_SLUG
 from tests.conftest import add_photo
+from tests.factories import (
+    DonationFactory,
+    KeySpeciesFactory,
+    MatchingPoolFactory,
+    SectionFactory,
+    ThreatFactory,
+)
 from tests.projects.conftest import media_files
 
 SEED_URL = f"/projects/{SEED_SLUG}/"
@@ -275,15 +282,12 @@ def test_fact_sheet(client: Client, db: None) -> None:
 
 
 def _gift(project: Project, n: int) -> Donation:
-    return Donation.objects.create(
+    return DonationFactory.create(
         project=project,
         amount=Money(Decimal(10 + n), "USD"),
         donor_name=f"Donor {n}",
-        donor_email=f"donor{n}@example.org",
-        status=Donation.Status.SUCCEEDED,
-        counted=Decimal(10 + n),
-        succeeded_at=timezone.now(),
         message=f"Message {n}",
+        succeeded=True,
     )
 
 
@@ -301,24 +305,18 @@ def test_detail_page_query_count_does_not_grow_with_content(
     client: Client, make_project: Any
 ) -> None:
     small = make_project(title="Small", slug="small")
-    KeySpecies.objects.create(project=small, common_name="Only Species", iucn_category="EN")
+    KeySpeciesFactory.create(project=small, common_name="Only Species")
     add_photo(small, 0)
 
     big = make_project(title="Big", slug="big")
     for n in range(8):
-        KeySpecies.objects.create(project=big, common_name=f"Species {n}", iucn_category="VU")
-        Threat.objects.create(project=big, title=f"Threat {n}")
-        Section.objects.create(project=big, title=f"Section {n}", body=f"<p>Body {n}</p>")
+        KeySpeciesFactory.create(project=big, common_name=f"Species {n}", iucn_category="VU")
+        ThreatFactory.create(project=big, title=f"Threat {n}")
+        SectionFactory.create(project=big, title=f"Section {n}", body=f"<p>Body {n}</p>")
         add_photo(big, n)
     for n in range(6):
         _gift(big, n)
-    pool = MatchingPool.objects.create(
-        sponsor_name="Sponsor",
-        cap=Money(1000, "USD"),
-        starts_at=timezone.now() - timedelta(days=1),
-        ends_at=timezone.now() + timedelta(days=1),
-    )
-    pool.projects.add(small, big)
+    MatchingPoolFactory.create(projects=[small, big], ends_at=timezone.now() + timedelta(days=1))
 
     client.get(small.get_absolute_url())  # warm-up: nothing per-process left to load
     small_count, _ = _queries_for(client, small.get_absolute_url())

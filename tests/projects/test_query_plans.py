@@ -24,9 +24,10 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from djmoney.money import Money
 
-from donations.models import Donation, MatchingPool
+from donations.models import Donation
 from donations.services.seed import gifts_seed
 from projects.models import Project
+from tests.factories import MatchingPoolFactory
 
 TABLES = ("donations_donation", "donations_matchallocation")
 # Enough gifts (made with SQL in well under a second) that the planner weighs the table as
@@ -126,13 +127,9 @@ def test_public_pages_never_scan_the_donations_table(
     other = make_project(title="Other", slug="other")
     gifts(project, 30)
     gifts_seed(project, MANY)
-    pool = MatchingPool.objects.create(
-        sponsor_name="Sponsor",
-        cap=Money(1000, "USD"),
-        starts_at=timezone.now() - timedelta(days=1),
-        ends_at=timezone.now() + timedelta(days=1),
+    MatchingPoolFactory.create(
+        projects=[project, other], ends_at=timezone.now() + timedelta(days=1)
     )
-    pool.projects.add(project, other)
     donation = Donation.objects.filter(status="succeeded").first()
     assert donation is not None
     urls = [

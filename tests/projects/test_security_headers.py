@@ -8,7 +8,6 @@ from html.parser import HTMLParser
 from typing import Any
 
 import pytest
-from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.test import Client
 
@@ -16,6 +15,7 @@ from donations.models import Donation
 from projects.models import Project
 from projects.services.demo import SEED_SLUG
 from projects.services.editor import prose_editor_importmap_hash
+from tests.factories import StaffFactory
 
 DATA_TYPES = {"application/json", "application/ld+json", "importmap"}
 
@@ -122,8 +122,7 @@ def test_every_page_has_a_policy_without_inline_script(
 
 
 def test_admin_pages_need_no_inline_script(client: Client, pages: dict[str, str]) -> None:
-    User.objects.create_superuser("boss", "boss@example.org", "a-long-pass-phrase-9")
-    client.force_login(User.objects.get(username="boss"))
+    client.force_login(StaffFactory.create(superuser=True))
     project = Project.objects.get(slug=SEED_SLUG)
     for url in [
         "/admin/",

@@ -8,6 +8,7 @@ import io
 import json
 import re
 import xml.etree.ElementTree as ET
+from decimal import Decimal
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ from projects.seo import text_excerpt
 from projects.services.demo import SEED_SLUG, SUMMARY
 from projects.services.images import rendition_names
 from tests.conftest import add_photo
+from tests.factories import DonationFactory
 
 SITE = "https://gifts.example.org"
 SEED_URL = f"/projects/{SEED_SLUG}/"
@@ -304,11 +306,7 @@ def test_touch_icon_and_manifest_answer(client: Client, db: None) -> None:
 
 
 def test_thank_you_pages_are_not_indexed(client: Client, project: Project) -> None:
-    from donations.models import Donation
-
-    donation = Donation.objects.create(
-        project=project, amount=Money(50, "USD"), donor_name="Ana", donor_email="ana@example.org"
-    )
+    donation = DonationFactory.create(project=project, amount=Money(Decimal(50), "USD"))
     head = parse(client.get(f"/donations/{donation.pk}/thanks/").content.decode())
     assert head.meta["robots"] == ["noindex"]
 
