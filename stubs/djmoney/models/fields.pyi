@@ -12,23 +12,23 @@ from djmoney.money import Currency, Money
 
 __all__ = ("CurrencyField", "MoneyField")
 
-_ST = TypeVar("_ST", contravariant=True)
-_GT = TypeVar("_GT", covariant=True)
+_ST_contra = TypeVar("_ST_contra", contravariant=True)
+_GT_co = TypeVar("_GT_co", covariant=True)
 
 class MoneyFieldProxy:
     field: MoneyField[Any, Any]
     currency_field_name: str
     def __init__(self, field: MoneyField[Any, Any]) -> None: ...
-    def __get__(self, obj: Any, type: Any = None) -> Any: ...
+    def __get__(self, obj: Any, objtype: Any = None) -> Any: ...
     def __set__(self, obj: Any, value: Any) -> None: ...
 
-class CurrencyField(CharField[_ST, _GT]):
+class CurrencyField(CharField[_ST_contra, _GT_co]):
     price_field: MoneyField[Any, Any] | None
     def __init__(
         self, price_field: MoneyField[Any, Any] | None = None, default: Any = ..., **kwargs: Any
     ) -> None: ...
 
-class MoneyField(DecimalField[_ST, _GT]):
+class MoneyField(DecimalField[_ST_contra, _GT_co]):
     # What may be assigned: a Money, a bare amount in the field's default currency or an
     # (amount, currency) pair (MoneyFieldProxy.__set__ wraps both), or a query expression.
     # Wider than DecimalField's in Money and the pair, narrower in float: never floats here.
