@@ -30,7 +30,8 @@ class LocaleMiddleware(DjangoLocaleMiddleware):
         # pattern whatever the visitor reads.
         translation.activate(prefixed or settings.LANGUAGE_CODE)
         request.LANGUAGE_CODE = language
-        request._negotiated_language = language  # type: ignore[attr-defined]
+        # Our own attribute, read back in process_view below.
+        request._negotiated_language = language  # type: ignore[attr-defined]  # noqa: SLF001
 
     def process_view(
         self,
@@ -39,7 +40,7 @@ class LocaleMiddleware(DjangoLocaleMiddleware):
         view_args: Any,
         view_kwargs: Any,
     ) -> None:
-        translation.activate(request._negotiated_language)  # type: ignore[attr-defined]
+        translation.activate(request._negotiated_language)  # type: ignore[attr-defined]  # noqa: SLF001
 
     def process_response(
         self, request: HttpRequest, response: HttpResponseBase

@@ -26,6 +26,7 @@ import hashlib
 from collections.abc import Callable
 from datetime import datetime
 from functools import wraps
+from http import HTTPStatus
 from typing import Any
 
 from django.conf import settings
@@ -83,7 +84,7 @@ def _timeout(now: datetime) -> int:
 
 
 def _storable(request: HttpRequest, response: HttpResponse) -> bool:
-    if response.status_code != 200 or response.streaming or response.cookies:
+    if response.status_code != HTTPStatus.OK or response.streaming or response.cookies:
         return False
     if request.META.get("CSRF_COOKIE_NEEDS_UPDATE"):
         return False  # something rendered a real token: this copy is one visitor's

@@ -23,7 +23,7 @@ _last_logged = 0.0
 
 
 def _unreachable(operation: str, exc: Exception) -> None:
-    global _last_logged
+    global _last_logged  # noqa: PLW0603 - one throttle per process is the point
     now = time.monotonic()
     if now - _last_logged >= _LOG_EVERY:
         _last_logged = now

@@ -470,7 +470,7 @@ LOGGING = logging_config(level=env.str("LOG_LEVEL", default="INFO"))
 # --- The finance desk (issue 9) -------------------------------------------------------------
 # The first month of the financial year (1 = January: the financial year is the calendar year).
 FINANCIAL_YEAR_START_MONTH = env.int("FINANCIAL_YEAR_START_MONTH", default=1)
-if not 1 <= FINANCIAL_YEAR_START_MONTH <= 12:
+if not 1 <= FINANCIAL_YEAR_START_MONTH <= 12:  # noqa: PLR2004 - the months of a year
     raise ImproperlyConfigured("FINANCIAL_YEAR_START_MONTH must be a month number, 1 to 12")
 # Added to the year-end statement's acknowledgement (e.g. "EIN 12-3456789.").
 ORGANISATION_STATEMENT_TAX_NOTE = env.str(

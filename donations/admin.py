@@ -10,7 +10,12 @@ from django.http import HttpRequest
 from django.template.response import TemplateResponse
 
 from donations.admin_base import NoWrites, ReadOnlyAdmin, ReadOnlyInline
-from donations.admin_scale import EstimatedCountPaginator, donation_search, exact_search
+from donations.admin_scale import (
+    NAME_SEARCH_MIN_LENGTH,
+    EstimatedCountPaginator,
+    donation_search,
+    exact_search,
+)
 from donations.models import (
     Donation,
     LedgerEntry,
@@ -92,7 +97,7 @@ class DonationAdmin(admin.ModelAdmin):
         self, request: HttpRequest, queryset: QuerySet[Donation], search_term: str
     ) -> tuple[QuerySet[Donation], bool]:
         term = search_term.strip()
-        if term and len(term) < 3 and "@" not in term and "_" not in term:
+        if term and len(term) < NAME_SEARCH_MIN_LENGTH and "@" not in term and "_" not in term:
             messages.warning(request, "Type three or more letters of a name to search by name.")
         allowed = {f.lstrip("=^@") for f in self.get_search_fields(request)}
         return donation_search(queryset, search_term, allowed), False

@@ -31,6 +31,8 @@ from django.utils.functional import cached_property
 
 EXACT_COUNT_UP_TO = 10_000
 MAX_RELATED = 100  # related rows an exact id can match (one, in practice)
+# A name search is a trigram match (icontains): shorter terms find nothing.
+NAME_SEARCH_MIN_LENGTH = 3
 STRIPE_ID_FIELDS = {
     "pi_": "payment_intent_id",
     "ch_": "charge_id",
@@ -126,6 +128,6 @@ def donation_search(
         if not may("donor_email"):
             return queryset.none()
         return queryset.alias(email_lower=Lower("donor_email")).filter(email_lower=term.lower())
-    if len(term) < 3 or not may("donor_name"):
+    if len(term) < NAME_SEARCH_MIN_LENGTH or not may("donor_name"):
         return queryset.none()  # the admin says why (DonationAdmin.get_search_results)
     return queryset.filter(donor_name__icontains=term)

@@ -286,7 +286,7 @@ def status_json(request: HttpRequest, donation_id: UUID) -> JsonResponse:
 def stripe_webhook(request: HttpRequest) -> HttpResponse:
     """Verify, store, answer 200 at once. Processing happens in a task after commit."""
     try:
-        stored, created = events.webhook_receive(
+        _stored, created = events.webhook_receive(
             payload=request.body, signature=request.headers.get("stripe-signature")
         )
     except SignatureError as exc:

@@ -178,7 +178,7 @@ def statement(request: HttpRequest, year: int) -> HttpResponse:
     email = signed_in_email(request)
     if email is None:
         return redirect("donations:my_gifts")
-    if not 2000 <= year <= timezone.now().year:
+    if not 2000 <= year <= timezone.now().year:  # noqa: PLR2004 - no gift before 2000
         raise Http404(gettext("No statement for that year."))
     # The finance desk's statement of the financial year starting in ``year``, in the
     # language of the donor's latest gift in it.

@@ -173,7 +173,7 @@ class ProjectAdmin(TranslationAdmin):
         response = super().changeform_view(request, *args, **kwargs)
         # The rich-text editor's import map and Tiptap's style element are the only inline
         # code on the page: allow exactly them (by hash), not 'unsafe-inline'.
-        response._csp_update = prose_editor_csp_update()  # type: ignore[attr-defined]
+        response._csp_update = prose_editor_csp_update()  # type: ignore[attr-defined]  # noqa: SLF001 - django-csp's documented hook
         return response
 
     def render_change_form(

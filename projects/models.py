@@ -18,6 +18,7 @@ from projects.services.sanitize import html_sanitize
 
 SQ_FT_PER_ACRE = 43_560
 CENT = Decimal("0.01")
+WHOLE_ACRES_FROM = 10  # a gift protecting 10 acres or more is shown in whole acres
 
 
 class ProjectQuerySet(models.QuerySet["Project"]):
@@ -147,7 +148,7 @@ class Project(models.Model):
         if price <= 0:
             return Decimal(0)
         acres = min(Decimal(amount) / price, self.acres)
-        if acres >= 10:
+        if acres >= WHOLE_ACRES_FROM:
             return acres.quantize(Decimal("1"), ROUND_HALF_UP)
         return acres.quantize(Decimal("0.1"), ROUND_HALF_UP)
 

@@ -50,7 +50,7 @@ class Funding:
         if self.cost.amount <= 0 or self.raised.amount <= 0:
             return "0%"
         exact = self.raised.amount * 100 / self.cost.amount
-        if exact >= 100:
+        if exact >= 100:  # noqa: PLR2004 - per cent
             return "100%"
         if exact < Decimal("0.1"):
             return "less than 0.1%"

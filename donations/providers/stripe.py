@@ -227,9 +227,12 @@ class StripeProvider(PaymentProvider):
 
     def checkout_session_get(self, session_id: str) -> SessionFact:
         session = p.session_fact(self._retrieve("checkout.session", session_id, SESSION_EXPAND))
-        if session.mode == "subscription" and session.status == "complete":
-            if session.payment_status not in {"paid", "no_payment_required"}:
-                return replace(session, payment_intent_status=self._first_payment_status(session))
+        if (
+            session.mode == "subscription"
+            and session.status == "complete"
+            and session.payment_status not in {"paid", "no_payment_required"}
+        ):
+            return replace(session, payment_intent_status=self._first_payment_status(session))
         return session
 
     def _first_payment_status(self, session: SessionFact) -> str | None:

@@ -206,7 +206,8 @@ def event_process(*, event_pk: int) -> str:
         WebhookEvent.objects.filter(pk=event_pk).exclude(status=E.PROCESSED).update(
             status=E.FAILED, last_error=f"Unprocessable: {exc}"[:2000]
         )
-        logger.error("Webhook event %s cannot be processed: %s", event.stripe_id, exc)
+        # An expected refusal: the message is the whole story, a traceback would be noise.
+        logger.error("Webhook event %s cannot be processed: %s", event.stripe_id, exc)  # noqa: TRY400
         return "failed"
     except (DonationNotFound, ProviderError) as exc:
         retryable = isinstance(exc, DonationNotFound) or getattr(exc, "retryable", False)
@@ -215,7 +216,7 @@ def event_process(*, event_pk: int) -> str:
         )
         if retryable:
             raise ProcessingDeferred(str(exc)) from exc
-        logger.error("Webhook event %s failed: %s", event.stripe_id, exc)
+        logger.error("Webhook event %s failed: %s", event.stripe_id, exc)  # noqa: TRY400 - as above
         return "failed"
     except Exception as exc:
         WebhookEvent.objects.filter(pk=event_pk).exclude(status=E.PROCESSED).update(

@@ -71,9 +71,13 @@ def payout_record(*, fact: PayoutFact, schedule: bool = True) -> Payout:
         if not _itemisable(fact):
             payout.lines_status = L.NOT_ITEMISED
         payout.save()
-        if schedule and _itemisable(fact) and fact.reconciliation_status == "completed":
-            if payout.lines_status == L.AWAITING:
-                enqueue.enqueue_on_commit(enqueue.PAYOUT_RECONCILE, fact.id)
+        if (
+            schedule
+            and _itemisable(fact)
+            and fact.reconciliation_status == "completed"
+            and payout.lines_status == L.AWAITING
+        ):
+            enqueue.enqueue_on_commit(enqueue.PAYOUT_RECONCILE, fact.id)
     return payout
 
 

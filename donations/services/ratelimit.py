@@ -113,7 +113,7 @@ def _shared_incr(cache_key: str, window: int) -> int:
 
 def rate_limit_hit(*, scope: str, key: str, rate: str) -> bool:
     """Count one attempt; True when the caller is over the limit for this window."""
-    global _last_logged
+    global _last_logged  # noqa: PLW0603 - one throttle per process is the point
     limit, window = parse_rate(rate)
     bucket = int(time.time() // window)
     digest = hashlib.sha256(key.lower().encode()).hexdigest()[:32]

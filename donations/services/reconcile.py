@@ -201,7 +201,7 @@ def _check_pools(report: Report) -> None:
 
 
 def _check_payouts(report: Report) -> None:
-    L = Payout.Lines
+    lines_state = Payout.Lines
     lines = dict(
         PayoutLine.objects.values("payout_id")
         .annotate(s=Sum("net"), n=Count("id"))
@@ -212,13 +212,13 @@ def _check_payouts(report: Report) -> None:
     )
     for payout in Payout.objects.order_by("created", "pk"):
         amount = Decimal(payout.amount.amount)
-        if payout.lines_status == L.NOT_ITEMISED:
+        if payout.lines_status == lines_state.NOT_ITEMISED:
             report.checked.append(
                 f"payout {payout.stripe_id}: {payout.amount}, {payout.method}"
                 f"{'' if payout.automatic else ' manual'} payout, not itemised by Stripe"
             )
             continue
-        if payout.lines_status == L.AWAITING:
+        if payout.lines_status == lines_state.AWAITING:
             report.checked.append(
                 f"payout {payout.stripe_id}: {payout.amount}, awaiting Stripe's reconciliation "
                 f"({payout.provider_reconciliation or 'not started'})"

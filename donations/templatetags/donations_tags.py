@@ -121,9 +121,11 @@ def error_list(form: DonateForm) -> list[tuple[str | None, str]]:
     if not form.is_bound or not form.errors:
         return []
     rows: list[tuple[str | None, str]] = [(None, str(e)) for e in form.non_field_errors()]
-    for name in form.fields:
-        for message in form.errors.get(name, []):
-            rows.append((ERROR_TARGETS.get(name, f"id_{name}"), str(message)))
+    rows.extend(
+        (ERROR_TARGETS.get(name, f"id_{name}"), str(message))
+        for name in form.fields
+        for message in form.errors.get(name, [])
+    )
     return rows
 
 

@@ -8,6 +8,7 @@ are illustrations."""
 from __future__ import annotations
 
 import io
+import itertools
 import random
 from collections.abc import Sequence
 
@@ -31,7 +32,7 @@ def _ridge(rng: random.Random, base: float, rough: float, steps: int = 7) -> lis
     spread = rough
     for _ in range(steps):
         nxt = []
-        for left, right in zip(points, points[1:], strict=False):
+        for left, right in itertools.pairwise(points):
             nxt += [left, (left + right) / 2 + rng.uniform(-spread, spread)]
         points = [*nxt, points[-1]]
         spread *= 0.55
@@ -113,7 +114,7 @@ def landscape(scene: str, *, seed: int) -> bytes:
         heights = _ridge(rng, base, 160 - t * 90)
         colour = _mix(far, near, t)
         _fill_below(draw, heights, colour)
-        if scene == "cloud-forest" and n >= 2:
+        if scene == "cloud-forest" and n >= 2:  # noqa: PLR2004 - from the third ridge on
             _canopy(draw, rng, heights, _mix(colour, (10, 60, 30), 0.3))
         if n in (1, 2):
             image = _mist(image, rng, base + 40, _mix(sky_bottom, (255, 255, 255), 0.4))

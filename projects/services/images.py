@@ -37,6 +37,41 @@ class CleanImage:
     height: int
 
 
+def _header_check(image: Image.Image) -> None:
+    """Refuse by the header's dimensions and format, before decoding: a bomb is small on disk."""
+    longest, shortest = max(image.size), min(image.size)
+    if longest > settings.IMAGE_MAX_SIDE or longest > IMAGE_MAX_ASPECT * shortest:
+        # A 39,000,000 × 1 picture is within the pixel budget, but no photo, and
+        # JPEG cannot hold a side over 65,535 pixels.
+        raise ValidationError(
+            "This image is %(w)s × %(h)s pixels; photos may be at most %(max)s pixels "
+            "on a side and at most %(ratio)s times as long as they are wide.",
+            code="dimensions",
+            params={
+                "w": image.width,
+                "h": image.height,
+                "max": f"{settings.IMAGE_MAX_SIDE:,}",
+                "ratio": IMAGE_MAX_ASPECT,
+            },
+        )
+    if image.width * image.height > settings.IMAGE_MAX_PIXELS:
+        raise ValidationError(
+            "This image is %(w)s × %(h)s pixels; the limit is %(max)s megapixels.",
+            code="too_many_pixels",
+            params={
+                "w": image.width,
+                "h": image.height,
+                "max": settings.IMAGE_MAX_PIXELS // 1_000_000,
+            },
+        )
+    if image.format not in ALLOWED_FORMATS:
+        raise ValidationError(
+            "%(format)s images are not accepted; upload a JPEG, PNG, WebP or GIF.",
+            code="format",
+            params={"format": image.format},
+        )
+
+
 def image_clean(file: IO[bytes], *, name: str) -> CleanImage:
     """Validate an upload and return a re-encoded copy, or raise ValidationError."""
     size = getattr(file, "size", None)
@@ -58,38 +93,7 @@ def image_clean(file: IO[bytes], *, name: str) -> CleanImage:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(file)
-            # Refuse by header dimensions before decoding: a bomb is small on disk.
-            longest, shortest = max(image.size), min(image.size)
-            if longest > settings.IMAGE_MAX_SIDE or longest > IMAGE_MAX_ASPECT * shortest:
-                # A 39,000,000 × 1 picture is within the pixel budget, but no photo, and
-                # JPEG cannot hold a side over 65,535 pixels.
-                raise ValidationError(
-                    "This image is %(w)s × %(h)s pixels; photos may be at most %(max)s pixels "
-                    "on a side and at most %(ratio)s times as long as they are wide.",
-                    code="dimensions",
-                    params={
-                        "w": image.width,
-                        "h": image.height,
-                        "max": f"{settings.IMAGE_MAX_SIDE:,}",
-                        "ratio": IMAGE_MAX_ASPECT,
-                    },
-                )
-            if image.width * image.height > settings.IMAGE_MAX_PIXELS:
-                raise ValidationError(
-                    "This image is %(w)s × %(h)s pixels; the limit is %(max)s megapixels.",
-                    code="too_many_pixels",
-                    params={
-                        "w": image.width,
-                        "h": image.height,
-                        "max": settings.IMAGE_MAX_PIXELS // 1_000_000,
-                    },
-                )
-            if image.format not in ALLOWED_FORMATS:
-                raise ValidationError(
-                    "%(format)s images are not accepted; upload a JPEG, PNG, WebP or GIF.",
-                    code="format",
-                    params={"format": image.format},
-                )
+            _header_check(image)
             image.load()
     except ValidationError:
         raise
@@ -127,7 +131,8 @@ def _rgb_profile(icc: object, source_mode: str) -> bytes | None:
     """The upload's colour profile, if it still describes the RGB pixels we write: an RGB
     profile on an RGB(A) or palette image. A CMYK or grey profile would be wrong once the
     pixels are converted, so it is dropped (the pixels are then read as sRGB)."""
-    if not isinstance(icc, bytes) or len(icc) < 20 or icc[16:20] != b"RGB ":
+    # An ICC header is 128 bytes; bytes 16-19 name its colour space.
+    if not isinstance(icc, bytes) or len(icc) < 20 or icc[16:20] != b"RGB ":  # noqa: PLR2004 - header offsets
         return None
     return icc if source_mode in {"RGB", "RGBA", "P", "RGBX"} else None
 
