@@ -28,8 +28,8 @@ from typing import Any
 
 from benchmarks import common
 
-ROWS = int(os.environ.get("BENCH_EXPORT_ROWS", 1_000_000))
-XLSX_ROWS = int(os.environ.get("BENCH_XLSX_ROWS", 50_000))
+ROWS = int(os.environ.get("BENCH_EXPORT_ROWS", "1000000"))
+XLSX_ROWS = int(os.environ.get("BENCH_XLSX_ROWS", "50000"))
 
 
 def _seed(rows: int) -> None:

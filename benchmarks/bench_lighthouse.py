@@ -79,6 +79,7 @@ def run() -> dict[str, Any]:
             capture_output=True,
             text=True,
             timeout=900,
+            check=False,  # the return code is read below, with the output
         )
     print(result.stdout, end="")
     if result.returncode != 0:

@@ -22,8 +22,8 @@ from typing import Any
 from benchmarks import common
 
 GIFTS = 200
-PROCESSES = int(os.environ.get("BENCH_PROCESSES", 8))
-THREADS = int(os.environ.get("BENCH_THREADS", 5))  # 40 connections: PostgreSQL allows 100
+PROCESSES = int(os.environ.get("BENCH_PROCESSES", "8"))
+THREADS = int(os.environ.get("BENCH_THREADS", "5"))  # 40 connections: PostgreSQL allows 100
 ROUNDS = 3
 GIFT = Decimal(25)
 

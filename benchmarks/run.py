@@ -251,7 +251,7 @@ def main(names: list[str]) -> int:
         print(f"== {name}", flush=True)
         try:
             results[name] = BENCHMARKS[name]()
-        except Exception as exc:  # one broken benchmark must not lose the others' figures
+        except Exception as exc:  # noqa: BLE001 - one broken benchmark must not lose the others' figures
             traceback.print_exc()
             results[name] = {"error": f"{type(exc).__name__}: {exc}"}
             failed.append(name)

@@ -91,7 +91,7 @@ def fake_stripe(_fake_stripe_server: Any, settings: Any) -> Iterator[Any]:
     settings.STRIPE_API_BASE = _fake_stripe_server.url
     settings.STRIPE_WEBHOOK_SECRET = WEBHOOK_SECRET
     settings.STRIPE_MAX_NETWORK_RETRIES = 2
-    yield _fake_stripe_server
+    return _fake_stripe_server
 
 
 def admin_login(client: Any, username: str, password: str) -> None:

@@ -119,8 +119,9 @@ def _axe_report(violations: list[dict[str, Any]]) -> str:
     lines = []
     for v in violations:
         lines.append(f"{v['id']} ({v['impact']}): {v['help']} <{v['helpUrl']}>")
-        for node in v["nodes"][:5]:
-            lines.append(f"    {' '.join(node['target'])}: {node['failureSummary']}")
+        lines.extend(
+            f"    {' '.join(node['target'])}: {node['failureSummary']}" for node in v["nodes"][:5]
+        )
     return "\n".join(lines)
 
 

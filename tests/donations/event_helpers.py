@@ -176,7 +176,7 @@ def delayed_payment_succeeds(fake: FakeStripe, session_id: str | None) -> dict[s
         session["amount_total"],
         session["currency"],
     )
-    fee = int(round(amount * 0.008))
+    fee = round(amount * 0.008)
     ch_id = fake.settle(
         pi_id, amount=amount, currency=currency, fee=fee, metadata=session["metadata"]
     )

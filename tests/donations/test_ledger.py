@@ -91,7 +91,7 @@ def test_refunds_disputes_and_matches_keep_totals_equal_to_the_ledger(project: P
     dispute(won, "needs_response")
     dispute(won, "won")
 
-    assert {k for k in LedgerEntry.objects.filter(donation=won).values_list("kind", flat=True)} == {
+    assert set(LedgerEntry.objects.filter(donation=won).values_list("kind", flat=True)) == {
         K.GIFT,
         K.MATCH,
         K.MATCH_REVERSAL,
@@ -116,9 +116,12 @@ def test_refunds_disputes_and_matches_keep_totals_equal_to_the_ledger(project: P
 )
 def test_the_database_refuses_to_change_or_delete_a_row(project: Project, sql: str) -> None:
     row = _row(project)
-    with pytest.raises(IntegrityError, match="ledger entries are never"):
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(sql, [row.pk])
+    with (
+        pytest.raises(IntegrityError, match="ledger entries are never"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(sql, [row.pk])
     assert LedgerEntry.objects.get(pk=row.pk).amount == row.amount
 
 

@@ -49,7 +49,7 @@ def test_a_payout_of_many_pages_is_stored_line_by_line_and_sums_to_its_amount(
     hooks: Webhooks, project: Project, fake_stripe: Any
 ) -> None:
     kept, kept_charge = _paid_gift(hooks, project, fake_stripe, "80")
-    refunded, refunded_charge = _paid_gift(hooks, project, fake_stripe, "40")
+    _refunded, refunded_charge = _paid_gift(hooks, project, fake_stripe, "40")
     charge = fake_stripe.refund(refunded_charge["id"], 1500)
     hooks.deliver("charge.refunded", charge)
     disputed, disputed_charge = _paid_gift(hooks, project, fake_stripe, "30")

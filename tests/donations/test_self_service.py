@@ -267,7 +267,7 @@ def test_a_monthly_gift_is_stopped_through_the_test_portal(
 ) -> None:
     plan = _give(Client(), django_capture_on_commit_callbacks, frequency="monthly", preset="25")
     plan = Donation.objects.get(pk=plan.pk, parent__isnull=True)
-    assert plan.subscription_status == "" or plan.subscription_status == "active"
+    assert plan.subscription_status in {"", "active"}
     # The receipt links to "manage your monthly gift".
     receipt = next(
         m for m in mail.outbox if m.to == ["rosa@example.org"] and "Thank you" in m.subject
@@ -320,7 +320,7 @@ def test_stripe_customer_portal_is_opened_for_the_gifts_customer(
     hooks: Webhooks, project: Any, fake_stripe: Any, settings: Any
 ) -> None:
     plan = gift_start(project, "25", frequency=Donation.Frequency.MONTHLY, email="mo@example.org")
-    sub, first_invoice = fake_stripe.subscribe(plan.checkout_session_id)
+    _sub, first_invoice = fake_stripe.subscribe(plan.checkout_session_id)
     hooks.deliver("checkout.session.completed", fake_stripe.get(plan.checkout_session_id))
     hooks.deliver("invoice.paid", first_invoice)
     plan.refresh_from_db()

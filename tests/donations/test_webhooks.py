@@ -269,7 +269,7 @@ def test_same_event_delivered_concurrently_is_stored_and_counted_once(
             start.wait(timeout=30)
             response = post_raw(own_client, body, header)
             answers.append((response.status_code, response.json()))
-        except BaseException as exc:  # reported below, in the test's thread
+        except BaseException as exc:  # noqa: BLE001 - reported below, in the test's thread
             errors.append(exc)
         finally:
             connections.close_all()

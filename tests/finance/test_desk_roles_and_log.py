@@ -118,8 +118,8 @@ def test_needs_review_change_is_logged(finance_client: Client, project: Project,
 @pytest.mark.django_db(transaction=True)
 def test_the_action_log_cannot_be_changed_or_deleted() -> None:
     action = action_record(FinanceAction.Kind.EXPORT, "command: test", "Exported 3 rows")
+    action.summary = "nothing to see"
     with pytest.raises(AppendOnly):
-        action.summary = "nothing to see"
         action.save()
     with pytest.raises(AppendOnly):
         action.delete()
@@ -127,9 +127,12 @@ def test_the_action_log_cannot_be_changed_or_deleted() -> None:
         "UPDATE donations_financeaction SET summary = 'x'",
         "DELETE FROM donations_financeaction",
     ]:
-        with pytest.raises((IntegrityError, InternalError)), transaction.atomic():
-            with connection.cursor() as cursor:
-                cursor.execute(sql)
+        with (
+            pytest.raises((IntegrityError, InternalError)),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute(sql)
     with pytest.raises((IntegrityError, InternalError)), transaction.atomic():
         FinanceAction.objects.filter(pk=action.pk).update(summary="x")
     assert FinanceAction.objects.get().summary == "Exported 3 rows"

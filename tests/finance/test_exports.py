@@ -27,7 +27,7 @@ from projects.models import FundingTotals, Project
 
 
 def _read(path: Path | str) -> list[dict[str, str]]:
-    with open(path, newline="", encoding="utf-8") as fh:
+    with Path(path).open(newline="", encoding="utf-8") as fh:
         return list(csv.DictReader(fh))
 
 
@@ -144,7 +144,7 @@ def test_xlsx_over_excels_limit_is_refused(
 ) -> None:
     monkeypatch.setattr(export_formats, "XLSX_MAX_ROWS", 2)
     with pytest.raises(
-        CommandError, match="do not fit in an Excel sheet.*export as CSV, or narrow the filter"
+        CommandError, match=r"do not fit in an Excel sheet.*export as CSV, or narrow the filter"
     ):
         call_command("export_donations", "--format", "xlsx", "-o", str(tmp_path / "d.xlsx"))
     assert not (tmp_path / "d.xlsx").exists()

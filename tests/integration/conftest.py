@@ -8,6 +8,7 @@ recorded-response Stripe server over HTTP.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -109,10 +110,8 @@ class Proc:
 
     def kill(self, sig: int = signal.SIGKILL) -> None:
         """Signal the whole process group (gunicorn/celery children included)."""
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(self.popen.pid, sig)
-        except ProcessLookupError:
-            pass
 
 
 class Stack:
@@ -259,27 +258,21 @@ class Stack:
     def kill(self, proc: Proc) -> None:
         """SIGKILL the process group and reap the leader."""
         proc.kill(signal.SIGKILL)
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             proc.popen.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            pass
 
     def stop_all(self) -> None:
         for proc in self.procs:
             proc.kill(signal.SIGTERM)
         deadline = time.monotonic() + 5
         for proc in self.procs:
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 proc.popen.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                pass
         for proc in self.procs:
             # Children (gunicorn and prefork workers) too, even when the leader has exited.
             proc.kill(signal.SIGKILL)
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 proc.popen.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                pass
 
 
 @pytest.fixture

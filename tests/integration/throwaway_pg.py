@@ -11,6 +11,7 @@ exercises what the server does (connections refused while it is down, then new b
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pwd
 import shutil
@@ -93,8 +94,6 @@ class ThrowawayPostgres:
             return ""
 
     def destroy(self) -> None:
-        try:
+        with contextlib.suppress(RuntimeError):
             self.stop()
-        except RuntimeError:
-            pass
         shutil.rmtree(self.dir, ignore_errors=True)

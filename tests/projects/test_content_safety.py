@@ -390,7 +390,7 @@ def test_gps_and_other_metadata_are_stripped(rotated_upload: Photo) -> None:
     assert {p.name for p in media_files()} == {Path(n).name for n in names}
 
 
-def _sRGB_profile() -> bytes:
+def _srgb_profile() -> bytes:
     from PIL import ImageCms
 
     return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
@@ -411,7 +411,7 @@ SECRETS = [b"secret-comment", b"secret-xmp", b"secret-iptc", b"secret-png-text"]
 def test_text_metadata_is_stripped_and_the_colour_profile_kept(
     editor_client: Client, project: Project, fmt: str
 ) -> None:
-    icc = _sRGB_profile()
+    icc = _srgb_profile()
     source = Image.new("RGBA" if fmt == "PNG" else "RGB", (1200, 800), (30, 90, 60, 255))
     out = io.BytesIO()
     xmp = b'<x:xmpmeta xmlns:x="adobe:ns:meta/">secret-xmp</x:xmpmeta>'

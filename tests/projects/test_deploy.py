@@ -57,6 +57,7 @@ def manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
         capture_output=True,
         text=True,
         timeout=120,
+        check=False,  # callers assert on the return code, with the output
     )
 
 

@@ -103,9 +103,9 @@ def seq_scans(queries: Iterable[str], tables: Iterable[str] = TABLES) -> dict[st
     with connection.cursor() as cursor:
         cursor.execute("SET enable_seqscan = off")
         try:
-            for sql in queries:
+            for logged in queries:
                 # django-pghistory's context, when a request carries it, leads the statement.
-                sql = re.sub(r"^SELECT set_config\(.*?true\);\s*", "", sql, flags=re.S)
+                sql = re.sub(r"^SELECT set_config\(.*?true\);\s*", "", logged, flags=re.S)
                 if not any(t in sql for t in names):
                     continue
                 if not sql.lstrip().upper().startswith("SELECT"):
