@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import uuid
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, cast
 
 from django.db import IntegrityError, transaction
 from djmoney.money import Money
@@ -55,7 +55,9 @@ def refund_pending_total(d: Donation) -> Decimal:
         d.refund_requests.filter(state__in=LIVE_STATES).values_list("amount", "provider_refund_id")
     )
     applied = _in_ledger([rid for _, rid in live if rid])
-    return sum((amount for amount, rid in live if not rid or rid not in applied), Decimal(0))
+    # values_list yields the column's Decimal, not the Money the field's descriptor returns.
+    amounts = [cast("Decimal", amount) for amount, rid in live if not rid or rid not in applied]
+    return sum(amounts, Decimal(0))
 
 
 def refundable(d: Donation) -> Money:
