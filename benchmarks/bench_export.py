@@ -193,7 +193,7 @@ print(json.dumps({"rows": rows, "seconds": elapsed, "rows_per_s": rows / elapsed
 
 def _child(mode: str, limit: int) -> dict[str, Any]:
     env = {**os.environ, **common.server_env(eager=True), "ROOT": str(common.ROOT)}
-    out = subprocess.run(  # noqa: S603
+    out = subprocess.run(
         [sys.executable, "-c", CHILD, mode, str(limit)],
         capture_output=True,
         text=True,

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from django import forms
@@ -78,14 +78,11 @@ def amount_parse(raw: str, currency: str) -> Money:
     The donate form and the form's live figures (donations.views.gift_quote_json) read
     amounts with it."""
     raw = amount_normalise(raw.strip(), translation.get_language())
-    try:
-        if not NUMBER.match(raw):
-            raise InvalidOperation
-        amount = Decimal(raw)
-    except InvalidOperation:
+    if not NUMBER.match(raw):
         raise forms.ValidationError(
             _("Enter the amount as a number, e.g. 50 or 25.50."), code="number"
-        ) from None
+        )
+    amount = Decimal(raw)  # NUMBER admits only what Decimal reads
     exponent = currency_exponent(currency)
     if amount != amount.quantize(Decimal(1).scaleb(-exponent)):
         raise forms.ValidationError(

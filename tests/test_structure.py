@@ -195,7 +195,7 @@ def _all_cycles(graph: dict[str, set[str]]) -> list[list[str]]:
 
 
 def _room(module: str) -> str:
-    return module.split(".")[0]
+    return module.split(".", maxsplit=1)[0]
 
 
 @pytest.fixture(scope="module")

@@ -20,8 +20,8 @@ __all__ = [
     "PaymentProvider",
     "ProviderError",
     "SignatureError",
-    "provider",
     "is_test_provider",
+    "provider",
 ]
 
 _instances: dict[str, PaymentProvider] = {}

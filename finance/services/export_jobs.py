@@ -4,10 +4,10 @@ progress on its row, then offered to the requester until it expires."""
 from __future__ import annotations
 
 import logging
-import os
-import pickle  # noqa: S403 - our own query, written and read by the server only
+import pickle
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import IO, Any
 
 from django.conf import settings
@@ -41,23 +41,22 @@ def export_job_run(*, job_id: int) -> None:
         return
     filters = ExportFilters.from_dict(job.filters)
     ExportJob.objects.filter(pk=job_id).update(status=ExportJob.Status.RUNNING, done=0)
-    folder = os.path.join(settings.EXPORT_ROOT, str(job.token))
-    os.makedirs(folder, exist_ok=True)
+    folder = Path(settings.EXPORT_ROOT) / str(job.token)
+    folder.mkdir(parents=True, exist_ok=True)
     written: list[str] = []
 
     @contextmanager
     def open_file(name: str, part: int) -> Iterator[IO[bytes]]:
         # Written beside its final name and renamed into place: a download never sees half
         # a file, and a failed run leaves nothing under the name.
-        target = os.path.join(folder, name)
-        partial = target + ".part"
+        target = folder / name
+        partial = folder / f"{name}.part"
         try:
-            with open(partial, "wb") as out:
+            with partial.open("wb") as out:
                 yield out
-            os.replace(partial, target)
+            partial.replace(target)
         finally:
-            if os.path.exists(partial):
-                os.unlink(partial)
+            partial.unlink(missing_ok=True)
         written.append(f"{job.token}/{name}")
 
     def progress(done: int) -> None:
@@ -90,9 +89,9 @@ def export_files_expire() -> int:
     """Delete the files of expired exports (beat, hourly). The job rows stay."""
     removed = 0
     for job in ExportJob.objects.filter(expires_at__lte=timezone.now()).exclude(file_name=""):
-        path = os.path.join(settings.EXPORT_ROOT, job.file_name)
-        if os.path.exists(path):
-            os.unlink(path)
+        path = Path(settings.EXPORT_ROOT) / job.file_name
+        if path.exists():
+            path.unlink()
             removed += 1
         ExportJob.objects.filter(pk=job.pk).update(file_name="")
     return removed

@@ -48,7 +48,7 @@ def test_desktop_donate_panel_is_in_the_first_screen_and_stays_in_view(
     panel = _box(page, ".project-side")
     story = _box(page, ".project-main")
     assert panel["x"] > story["x"] + story["width"], (panel, story)  # side by side
-    assert 0 <= panel["y"] and panel["y"] + panel["height"] <= DESKTOP["height"] + 1
+    assert panel["y"] >= 0 and panel["y"] + panel["height"] <= DESKTOP["height"] + 1
     expect(page.get_by_role("button", name="Donate")).to_be_in_viewport()
     page.screenshot(
         path=str(shot(page, "donor-desktop-scrolled").with_name("donor-desktop-scrolled-view.png"))

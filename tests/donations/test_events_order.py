@@ -33,7 +33,7 @@ REFUND_EVENTS = ("checkout.session.completed", "charge.updated", "charge.refunde
 
 
 @pytest.mark.parametrize(
-    "order", list(itertools.permutations(REFUND_EVENTS)), ids=lambda o: ">".join(o)
+    "order", list(itertools.permutations(REFUND_EVENTS)), ids=">".join
 )
 def test_events_in_any_order_converge(
     hooks: Webhooks, project: Any, fake_stripe: Any, order: tuple[str, ...]

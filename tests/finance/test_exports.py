@@ -110,7 +110,7 @@ def test_filters_narrow_and_bad_filters_say_why(
 
 def test_a_bad_filter_exits_non_zero(tmp_path: Path) -> None:
     """Through the real command line, as finance would run it."""
-    result = subprocess.run(  # noqa: S603
+    result = subprocess.run(
         [sys.executable, "manage.py", "export_donations", "--from", "yesterday", "-o", "-"],
         capture_output=True,
         text=True,

@@ -32,7 +32,7 @@ class FakeStripe(FakeStripeServer):
         pi_id = new_id("pi")
         meta = session["metadata"]
         gross = settled_amount if settled_amount is not None else amount
-        fee = fee if fee is not None else int(round(gross * 0.029)) + 30
+        fee = fee if fee is not None else round(gross * 0.029) + 30
         ch_id = self.settle(
             pi_id,
             amount=amount,
@@ -219,7 +219,7 @@ class FakeStripe(FakeStripeServer):
     ) -> dict[str, Any]:
         sub = self.get(subscription_id)
         pi_id = new_id("pi")
-        fee = int(round(amount * 0.029)) + 30
+        fee = round(amount * 0.029) + 30
         ch_id = self.settle(pi_id, amount=amount, currency=currency, fee=fee, metadata={})
         invoice = recording("invoice")
         invoice.update(

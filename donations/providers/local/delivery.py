@@ -31,6 +31,7 @@ logger = logging.getLogger(__name__)
 # to give up: Stripe retries for up to three days with an exponential backoff.
 REDELIVERY_BACKOFF = (10, 30, 60, 300, 1800, 3600)
 REDELIVERY_GIVE_UP_SECONDS = 3 * 24 * 3600
+DELIVERED = range(200, 300)  # the HTTP statuses that count as a delivered webhook
 
 
 @cache
@@ -56,7 +57,7 @@ def _post_webhook(body: str, host: str) -> int:
         "CONTENT_LENGTH": str(len(data)),
         "HTTP_HOST": host,
         "HTTP_STRIPE_SIGNATURE": webhook_sign(body),
-        "SERVER_NAME": host.split(":")[0],
+        "SERVER_NAME": host.split(":", maxsplit=1)[0],
         "SERVER_PORT": "80",
         "SERVER_PROTOCOL": "HTTP/1.1",
         "REMOTE_ADDR": "127.0.0.1",
@@ -113,7 +114,7 @@ class LocalEventDelivery(StripeProvider):
             logger.warning("Test provider: posting %s raised %s", row["id"], exc)
             status = 0
         delivery["attempts"] = int(delivery.get("attempts") or 0) + 1
-        if 200 <= status < 300:
+        if status in DELIVERED:
             delivery.update(pending=False, delivered_at=time.time())
         else:
             delay = REDELIVERY_BACKOFF[min(delivery["attempts"], len(REDELIVERY_BACKOFF)) - 1]
@@ -145,5 +146,5 @@ class LocalEventDelivery(StripeProvider):
         for row in self._undelivered():
             delivery = row["_delivery"]
             if delivery.get("pending") and float(delivery.get("next_at") or 0) <= now:
-                delivered += 200 <= self._attempt(row) < 300
+                delivered += self._attempt(row) in DELIVERED
         return delivered

@@ -9,6 +9,7 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import IO, Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -87,7 +88,8 @@ class ExportCommand(BaseCommand):
         beside the target and renamed into place, so a failure never leaves a half-written
         file under the name asked for."""
         if output == "-":
-            if self.stdout._out is sys.stdout and hasattr(sys.stdout, "buffer"):
+            # OutputWrapper keeps the stream it wraps as _out; a real stdout takes bytes.
+            if self.stdout._out is sys.stdout and hasattr(sys.stdout, "buffer"):  # noqa: SLF001
                 yield sys.stdout.buffer
                 sys.stdout.buffer.flush()
                 return
@@ -95,17 +97,17 @@ class ExportCommand(BaseCommand):
             yield buffer
             self.stdout.write(buffer.getvalue().decode("utf-8", "replace"), ending="")
             return
-        if part > 0:
-            stem, ext = os.path.splitext(output)
-            output = f"{stem}-{part + 1}{ext}"
-        directory = os.path.dirname(os.path.abspath(output))
-        if not os.path.isdir(directory):
-            raise ExportError(f"No directory {directory!r} to write {output!r} in")
-        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".export-", suffix=os.path.splitext(output)[1])
+        ext = Path(output).suffix
+        if part > 0:  # the name as typed, with the part's number before its extension
+            output = f"{output[: len(output) - len(ext)]}-{part + 1}{ext}"
+        directory = Path(output).absolute().parent
+        if not directory.is_dir():
+            raise ExportError(f"No directory {str(directory)!r} to write {output!r} in")
+        fd, name = tempfile.mkstemp(dir=directory, prefix=".export-", suffix=ext)
+        tmp = Path(name)
         try:
             with os.fdopen(fd, "wb") as out:
                 yield out
-            os.replace(tmp, output)
+            tmp.replace(output)
         finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+            tmp.unlink(missing_ok=True)
