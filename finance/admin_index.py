@@ -34,6 +34,8 @@ DESK_PAGES = {
     "page:dashboard": ("Dashboard", "donations_financedesk_dashboard", P_DASHBOARD),
 }
 DESK_MODELS = {name for name in DESK_ORDER if not name.startswith("page:")} | {"FinanceDesk"}
+# What the desk calls a list where the model's own name reads like a table.
+DESK_NAMES = {"LedgerEntry": "Ledger", "FinanceAction": "Action log"}
 
 
 def _page(key: str, request: HttpRequest) -> dict[str, Any] | None:
@@ -52,14 +54,16 @@ def _page(key: str, request: HttpRequest) -> dict[str, Any] | None:
 
 def finance_section(request: HttpRequest, app_list: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """``app_list`` (AdminSite.get_app_list's) with the desk's pages as one "Finance"
-    section after the others; the "Donations" section keeps the rest of the money model."""
+    section, first (it is where a finance officer works); the "Donations" section keeps the
+    rest of the money model."""
     found: dict[str, dict[str, Any]] = {}
     for app in app_list:
         if app["app_label"] != "donations":
             continue
         for model in app["models"]:
             if model["object_name"] in DESK_MODELS:
-                found[model["object_name"]] = model
+                name = DESK_NAMES.get(model["object_name"], model["name"])
+                found[model["object_name"]] = {**model, "name": name}
         app["models"] = [m for m in app["models"] if m["object_name"] not in DESK_MODELS]
     entries = []
     for key in DESK_ORDER:
@@ -68,7 +72,8 @@ def finance_section(request: HttpRequest, app_list: list[dict[str, Any]]) -> lis
             entries.append(entry)
     sections = [app for app in app_list if app["models"]]
     if entries:
-        sections.append(
+        sections.insert(
+            0,
             {
                 "name": "Finance",
                 "app_label": "finance",
@@ -77,6 +82,6 @@ def finance_section(request: HttpRequest, app_list: list[dict[str, Any]]) -> lis
                 else entries[0]["admin_url"],
                 "has_module_perms": True,
                 "models": entries,
-            }
+            },
         )
     return sections
