@@ -252,3 +252,19 @@ def test_a_close_waits_for_a_writer_dating_a_row_in_that_month() -> None:
     assert closed_at and committed_at and closed_at[0] >= committed_at[0]
     with transaction.atomic():
         assert ledger_date(moment) == month_start(month_after(last))
+
+
+def test_every_ledger_write_goes_through_the_closed_period_rule() -> None:
+    """Ledger rows are created in one place (ledger_rows_create, which dates them by
+    ledger_date): no other module creates them."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    writers = []
+    for path in [*root.glob("donations/**/*.py"), *root.glob("finance/**/*.py")]:
+        if "migrations" in path.parts:
+            continue
+        text = path.read_text()
+        for needle in ("LedgerEntry.objects.create", "LedgerEntry.objects.bulk_create"):
+            writers += [f"{path.relative_to(root)}: {needle}"] * text.count(needle)
+    assert writers == ["donations/services/ledger.py: LedgerEntry.objects.bulk_create"]
