@@ -52,6 +52,7 @@ STAFF_GROUPS: dict[str, list[tuple[str, str]]] = {
                 "send_statements",
                 "record_offline_gift",
                 "view_finance_dashboard",
+                "close_period",
             ]
         ],
     ],

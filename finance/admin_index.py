@@ -1,6 +1,6 @@
 """The admin index's "Finance" section: the desk's pages in the order a finance officer
 works (gifts, payouts and their lines, the ledger, offline gifts and batches, refunds,
-statements, exports, the dashboard, the action log), taken out of the "Donations" section
+statements, exports, the dashboard, closed months, the action log), taken out of the "Donations" section
 their models' app label would put them in. Each user sees only the pages they may open."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from typing import Any
 from django.http import HttpRequest
 from django.urls import reverse
 
-from finance.permissions import P_DASHBOARD, P_EXPORT, P_SEND, desk_user
+from finance.permissions import P_DASHBOARD, P_EXPORT, P_PERIODS, P_SEND, desk_user
 
 # (model object name, or the desk page's URL name), in the desk's order.
 DESK_ORDER: list[str] = [
@@ -26,12 +26,14 @@ DESK_ORDER: list[str] = [
     "StatementSent",
     "page:exports",
     "page:dashboard",
+    "page:periods",
     "FinanceAction",
 ]
 DESK_PAGES = {
     "page:statements": ("Year-end statements", "donations_financedesk_statements", P_SEND),
     "page:exports": ("Exports", "donations_financedesk_exports", P_EXPORT),
     "page:dashboard": ("Dashboard", "donations_financedesk_dashboard", P_DASHBOARD),
+    "page:periods": ("Closed months", "donations_financedesk_periods", P_PERIODS),
 }
 DESK_MODELS = {name for name in DESK_ORDER if not name.startswith("page:")} | {"FinanceDesk"}
 # What the desk calls a list where the model's own name reads like a table.

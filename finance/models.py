@@ -40,6 +40,8 @@ class FinanceAction(models.Model):
         OFFLINE_VOID = "offline_void", "Offline gift voided"
         BATCH_CLOSE = "batch_close", "Offline batch closed"
         POOL_CHANGE = "pool_change", "Matching pool changed"
+        PERIOD_CLOSE = "period_close", "Month closed"
+        PERIOD_REOPEN = "period_reopen", "Month reopened"
         NEEDS_REVIEW = "needs_review", "Needs-review changed"
 
     kind = models.CharField(max_length=20, choices=Kind.choices)
@@ -166,6 +168,9 @@ class StatementSent(models.Model):
     )
     sent_to = models.EmailField()
     resent_count = models.PositiveIntegerField(default=0)
+    # The statement's serial number in its financial year ("2026-S000012"), given when it
+    # is first sent, in that transaction (donations.services.receipt_numbers).
+    number = models.CharField(max_length=20, blank=True)
     sent_at = models.DateTimeField(auto_now_add=True)
     last_sent_at = models.DateTimeField(null=True, blank=True)
 
@@ -200,6 +205,7 @@ class FinanceDesk(models.Model):
             ("send_statements", "Send receipts and year-end statements"),
             ("record_offline_gift", "Record and void offline gifts"),
             ("view_finance_dashboard", "See the finance dashboard"),
+            ("close_period", "Close and reopen accounting months"),
         ]
 
     def __str__(self) -> str:

@@ -12,6 +12,7 @@ P_REFUND = "donations.refund_donation"
 P_SEND = "donations.send_statements"
 P_DASHBOARD = "donations.view_finance_dashboard"
 P_OFFLINE = "donations.record_offline_gift"
+P_PERIODS = "donations.close_period"
 
 
 def desk_user(request: HttpRequest) -> bool:

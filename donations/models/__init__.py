@@ -3,7 +3,8 @@
 gifts: the donation, its transition log, the share-channel proxy; matching: pools and
 allocations; ledger: the append-only money ledger; payouts: payouts and their lines; inbox:
 the webhook inbox; donors: sign-in links and failed-payment notices; local_provider: the
-test payment provider's objects. The finance desk's models are in donations/models_finance.py
+test payment provider's objects; periods: closed months and the
+receipt and statement counters. The finance desk's models are in donations/models_finance.py
 (loaded by DonationsConfig.import_models); django-pghistory adds its event models
 (DonationHistory, ...) to this module.
 """
@@ -21,10 +22,12 @@ from donations.models.ledger import LedgerEntry
 from donations.models.local_provider import TestProviderObject
 from donations.models.matching import MatchAllocation, MatchingPool, MatchingPoolQuerySet
 from donations.models.payouts import Payout, PayoutLine
+from donations.models.periods import DocumentCounter, PeriodClose
 
 __all__ = [
     "SUPPORTER_CONDITION",
     "SUPPORTER_STATUSES",
+    "DocumentCounter",
     "Donation",
     "LedgerEntry",
     "MatchAllocation",
@@ -33,6 +36,7 @@ __all__ = [
     "PaymentFailureNotice",
     "Payout",
     "PayoutLine",
+    "PeriodClose",
     "SharedGift",
     "SignInLink",
     "TestProviderObject",

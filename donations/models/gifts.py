@@ -104,6 +104,11 @@ class Donation(models.Model):
     needs_review = models.BooleanField(default=False)
     review_reason = models.TextField(blank=True)
     receipt_sent_at = models.DateTimeField(null=True, blank=True)
+    # The receipt's serial number, unique per financial year ("2026-000123"), given in the
+    # transaction of the gift's success (services.receipt_numbers); a corrected receipt
+    # keeps it with "-C<receipt_corrections>".
+    receipt_number = models.CharField(max_length=20, blank=True)
+    receipt_corrections = models.PositiveSmallIntegerField(default=0)
     tribute_notified_at = models.DateTimeField(null=True, blank=True)
     # When the matching pools were consulted for this gift (once: a gift that found them dry
     # is not matched later when money returns to a pool).
@@ -164,6 +169,11 @@ class Donation(models.Model):
                 fields=["share_code"],
                 condition=~Q(share_code=""),
                 name="donation_share_code_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["receipt_number"],
+                condition=~Q(receipt_number=""),
+                name="donation_receipt_number_unique",
             ),
         ]
 

@@ -76,6 +76,9 @@ class LedgerEntry(models.Model):
         Payout, null=True, blank=True, on_delete=models.PROTECT, related_name="ledger"
     )
     occurred_at = models.DateTimeField(help_text="When the money moved, by Stripe's clock.")
+    # Set when the movement happened in a month finance had closed: the row is dated in the
+    # first open month instead (services.periods.ledger_date) and keeps the real time here.
+    original_occurred_at = models.DateTimeField(null=True, blank=True)
     recorded_at = models.DateTimeField(auto_now_add=True)
     note = models.CharField(max_length=200, blank=True)
 

@@ -24,6 +24,7 @@ from donations.models import Donation, LedgerEntry, MatchAllocation
 from donations.money import quantum
 from donations.providers.facts import BalanceFact, DisputeFact, PaymentFact, RefundFact
 from donations.services.gift_value import gift_value
+from donations.services.periods import ledger_row_date
 
 K = LedgerEntry.Kind
 S = Donation.Status
@@ -122,10 +123,15 @@ class LedgerBatch:
                 )
             )
         if self.rows:
-            LedgerEntry.objects.bulk_create(self.rows)
+            ledger_rows_create(self.rows)
             for row in self.rows:
                 self.known()[(row.kind, row.reference)] = row
             self.rows = []
+
+
+def ledger_rows_create(rows: list[LedgerEntry]) -> None:
+    """The one place ledger rows are written: each dated by the closed-period rule first."""
+    LedgerEntry.objects.bulk_create([ledger_row_date(row) for row in rows])
 
 
 def _gift_share(d: Donation, money: Money) -> Decimal:
@@ -198,7 +204,8 @@ def refund_record(batch: LedgerBatch, refund: RefundFact) -> None:
         settled=out,
         rate=refund.balance.exchange_rate if refund.balance else None,
         balance_transaction_id=refund.balance.id if refund.balance else "",
-        occurred_at=refund.created,
+        # Never the gift's own time: a refund is dated when it happened.
+        occurred_at=refund.created or timezone.now(),
         natural=-_gift_share(d, refund.amount),
     )
     if refund.status in FAILED_REFUND:
@@ -230,7 +237,7 @@ def dispute_record(batch: LedgerBatch, dispute: DisputeFact, *, withdrawn: bool)
             settled=out.amount if out else None,
             rate=out.exchange_rate if out else None,
             balance_transaction_id=out.id if out else "",
-            occurred_at=out.created if out else None,
+            occurred_at=(out.created if out else None) or timezone.now(),
         )
         batch.fill_balance_transaction(K.DISPUTE_WITHDRAWAL, dispute.id, out.id if out else "")
     for line in dispute.balance_lines:
@@ -251,25 +258,53 @@ def dispute_record(batch: LedgerBatch, dispute: DisputeFact, *, withdrawn: bool)
             settled=back.amount if back else None,
             rate=back.exchange_rate if back else None,
             balance_transaction_id=back.id if back else "",
-            occurred_at=back.created if back else None,
+            occurred_at=(back.created if back else None) or timezone.now(),
         )
+
+
+# The movements that change a gift's match after its success: a reversal or restoration is
+# dated when the latest of them happened (Stripe's time), not when the gift was paid.
+MATCH_CHANGING_KINDS = (
+    K.REFUND,
+    K.REFUND_FAILED,
+    K.DISPUTE_WITHDRAWAL,
+    K.DISPUTE_REINSTATEMENT,
+    K.OFFLINE_VOID,
+)
+
+
+def _match_moment(allocation: MatchAllocation, donation: Donation) -> datetime:
+    if allocation.kind == MatchAllocation.Kind.ALLOCATE:
+        return donation.succeeded_at or timezone.now()
+    # The transition's own rows are written before the match is brought in line.
+    cause = (
+        LedgerEntry.objects.filter(donation=donation, kind__in=MATCH_CHANGING_KINDS)
+        .order_by("-recorded_at", "-id")
+        .values_list("occurred_at", "original_occurred_at")
+        .first()
+    )
+    if cause is None:
+        return timezone.now()
+    occurred_at, original = cause
+    return original or occurred_at
 
 
 def match_record(allocation: MatchAllocation, donation: Donation) -> None:
     """A match, reversal or restoration, mirrored from the pool's allocation ledger."""
     kind = K.MATCH_REVERSAL if allocation.amount < 0 else K.MATCH
     money = Money(allocation.amount, donation.project.currency)
-    LedgerEntry.objects.create(
+    row = LedgerEntry(
         kind=kind,
         reference=f"allocation:{allocation.pk}",
         project_id=donation.project_id,
         donation=donation,
         pool_id=allocation.pool_id,
         amount=money,
-        occurred_at=donation.succeeded_at or timezone.now(),
+        occurred_at=_match_moment(allocation, donation),
         project_amount=allocation.amount,
         note=allocation.note,
     )
+    ledger_rows_create([row])
 
 
 @dataclass(frozen=True)

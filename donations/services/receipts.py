@@ -10,6 +10,7 @@ from uuid import UUID
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext
@@ -18,6 +19,7 @@ from donations.locks import advisory_xact_lock
 from donations.models import Donation
 from donations.selectors import donation_matches
 from donations.services.mail import email_send
+from donations.services.receipt_numbers import receipt_number_shown
 
 logger = logging.getLogger(__name__)
 
@@ -61,7 +63,8 @@ def receipt_send(*, donation_id: UUID | str) -> bool:
 def receipt_resend(*, donation_id: UUID | str, to: str = "") -> str:
     """Send the receipt again (finance's explicit action), to the donor's email or a
     corrected one. After a refund it is a corrected receipt: it states what was charged net
-    of refunds, and says so. Returns the address it went to."""
+    of refunds, and says so, under the first receipt's number with "-C<n>" (its n-th
+    correction). Returns the address it went to."""
     with transaction.atomic():
         d = _claimed("receipt", donation_id)
         if d is None:
@@ -70,6 +73,13 @@ def receipt_resend(*, donation_id: UUID | str, to: str = "") -> str:
             raise ValueError(f"A {d.get_status_display().lower()} gift has no receipt")
         address = to.strip() or d.donor_email
         corrected = d.refunded.amount > 0
+        if corrected and d.receipt_number:
+            # Under this gift's email lock (_claimed): two re-sends count two corrections.
+            Donation.objects.filter(pk=d.pk).update(
+                receipt_corrections=F("receipt_corrections") + 1
+            )
+            corrections = Donation.objects.filter(pk=d.pk).values_list("receipt_corrections")
+            d.receipt_corrections = corrections.get()[0]
         # In the gift's language, like the first receipt.
         with translation.override(d.language):
             context = {**receipt_context(d), "corrected": corrected}
@@ -100,6 +110,7 @@ def receipt_context(d: Donation) -> dict[str, Any]:
         "tax_statement": tax_statement(),
         "site_url": settings.SITE_URL,
         "date": d.succeeded_at or timezone.now(),
+        "receipt_number": receipt_number_shown(d),
         "matches": donation_matches(d),
         "manage_url": "",
     }

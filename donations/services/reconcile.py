@@ -29,8 +29,10 @@ from donations.models import (
     MatchingPool,
     Payout,
     PayoutLine,
+    PeriodClose,
 )
 from donations.money import quantum
+from donations.services.periods import month_after, month_start
 from projects.models import FundingTotals, Project
 
 logger = logging.getLogger(__name__)
@@ -258,6 +260,30 @@ def _check_unpaid_gifts(report: Report, *, days: int) -> None:
         report.discrepancies.append(f"... and {count - LIST_AT_MOST} more gifts on no payout")
 
 
+def _check_closed_periods(report: Report) -> None:
+    """No row dated inside a closed month was written after it closed (the rows it held when
+    it closed are its books; anything later belongs in an open month, ledger_date)."""
+    closes = list(PeriodClose.objects.filter(reopened_at__isnull=True).order_by("month"))
+    report.checked.append(f"closed months: {len(closes)}")
+    for close in closes:
+        inside = LedgerEntry.objects.filter(
+            occurred_at__gte=month_start(close.month),
+            occurred_at__lt=month_start(month_after(close.month)),
+            recorded_at__gt=close.closed_at,
+        )
+        count = inside.count()
+        if not count:
+            continue
+        report.discrepancies.append(
+            f"closed month {close.month:%Y-%m}: {count} ledger row(s) dated inside it were "
+            f"written after it closed ({close.closed_at:%Y-%m-%d %H:%M} UTC)"
+        )
+        for pk, kind, reference in inside.values_list("pk", "kind", "reference")[:LIST_AT_MOST]:
+            report.discrepancies.append(
+                f"closed month {close.month:%Y-%m}: row {pk} {kind} {reference}"
+            )
+
+
 def totals_rebuild() -> list[str]:
     """Rewrite every project's totals from the ledger and the gifts. Each project's totals
     row is locked (the lock every transition takes last) before its figures are read: a
@@ -302,6 +328,7 @@ def reconcile_check(*, unpaid_after_days: int, repair: bool = False) -> Report:
     _check_pools(report)
     _check_payouts(report)
     _check_unpaid_gifts(report, days=unpaid_after_days)
+    _check_closed_periods(report)
     return report
 
 

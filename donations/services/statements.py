@@ -82,6 +82,7 @@ class Statement:
     registration: str = ""
     acknowledgement: str = ""
     language: str = "en"  # of the donor's latest gift in the year: the statement's language
+    number: str = ""  # its serial number in the year, once sent (StatementSent.number)
 
     @property
     def totals(self) -> list[Money]:

@@ -1,5 +1,5 @@
 """The desk's own pages, which have no table of their own: they hang off the FinanceDesk
-model's URLs (exports and their jobs, statements, the dashboard) and its landing page."""
+model's URLs (exports and their jobs, statements, the dashboard, closed months) and its landing page."""
 
 from __future__ import annotations
 
@@ -14,9 +14,10 @@ from donations.admin_base import NoWrites
 from finance.admin.dashboard import dashboard_view
 from finance.admin.desk_pages import desk_page
 from finance.admin.exports import export_download_view, export_job_view, exports_view
+from finance.admin.periods import periods_view
 from finance.admin.statements import statement_print_view, statements_view
 from finance.models import FinanceDesk
-from finance.permissions import P_DASHBOARD, P_EXPORT, P_SEND, desk_user
+from finance.permissions import P_DASHBOARD, P_EXPORT, P_PERIODS, P_SEND, desk_user
 
 
 @admin.register(FinanceDesk)
@@ -46,6 +47,7 @@ class FinanceDeskAdmin(NoWrites, admin.ModelAdmin):  # type: ignore[type-arg]
             ),
             path("statements/", page(statements_view), name="donations_financedesk_statements"),
             path("dashboard/", page(dashboard_view), name="donations_financedesk_dashboard"),
+            path("periods/", page(periods_view), name="donations_financedesk_periods"),
             path(
                 "statements/print/",
                 page(statement_print_view),
@@ -65,4 +67,5 @@ def desk_view(model_admin: Any, request: HttpRequest) -> HttpResponse:
         can_export=request.user.has_perm(P_EXPORT),
         can_send=request.user.has_perm(P_SEND),
         can_dashboard=request.user.has_perm(P_DASHBOARD),
+        can_close=request.user.has_perm(P_PERIODS),
     )

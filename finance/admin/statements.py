@@ -38,7 +38,15 @@ class StatementRunAdmin(NoWrites, admin.ModelAdmin):  # type: ignore[type-arg]
 
 @admin.register(StatementSent)
 class StatementSentAdmin(NoWrites, admin.ModelAdmin):  # type: ignore[type-arg]
-    list_display = ["sent_at", "year", "donor_email", "sent_to", "resent_count", "last_sent_at"]
+    list_display = [
+        "sent_at",
+        "year",
+        "number",
+        "donor_email",
+        "sent_to",
+        "resent_count",
+        "last_sent_at",
+    ]
     list_filter = ["year"]
     search_fields = ["=donor_email"]
     readonly_fields = [f.name for f in StatementSent._meta.fields]
@@ -110,6 +118,10 @@ def statement_print_view(model_admin: Any, request: HttpRequest) -> HttpResponse
     statement = statements.statement_build(
         donor_email=form.cleaned_data["email"], year=form.cleaned_data["year"]
     )
+    sent = StatementSent.objects.filter(
+        donor_email=form.cleaned_data["email"].lower(), year=form.cleaned_data["year"]
+    ).first()
+    statement.number = sent.number if sent is not None else ""
     return TemplateResponse(
         request,
         "donations/statement_print.html",

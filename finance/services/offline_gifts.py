@@ -25,7 +25,7 @@ from djmoney.money import Money
 
 from donations.models import Donation, LedgerEntry
 from donations.money import currency_exponent
-from donations.services import enqueue, ledger, totals
+from donations.services import enqueue, ledger, receipt_numbers, totals
 from donations.services.matching import match_sync
 from finance.models import FinanceAction, OfflineBatch, OfflineGift
 from finance.services.action_log import Actor, action_record
@@ -106,6 +106,7 @@ def offline_gift_record(*, gift: OfflineGiftInput, actor: Actor) -> OfflineGift:
         d = Donation.objects.select_for_update().select_related("project").get(pk=d.pk)
         d.status = Donation.Status.SUCCEEDED
         d.succeeded_at = paid_at
+        receipt_numbers.receipt_number_assign(d)  # an official receipt like any gift's
         settles = gift.currency == settings.DONATION_SETTLEMENT_CURRENCY
         if settles:
             d.settled = money

@@ -15,6 +15,7 @@ from django.utils import timezone
 from donations.locks import advisory_xact_lock
 from donations.models import Donation
 from donations.services import enqueue
+from donations.services.receipt_numbers import statement_number_take
 from donations.services.statements import (
     financial_year_label,
     statement_build,
@@ -55,6 +56,10 @@ def statement_send(
         if statement.is_empty:
             return False
         address = to.strip() or email
+        # Numbered in this transaction: a send that fails takes its number back (no gap);
+        # a re-send keeps the first number.
+        number = sent.number if sent is not None and sent.number else ""
+        statement.number = number or statement_number_take(year=year)
         subject, text, html = statement_render(statement)
         message = EmailMultiAlternatives(subject=subject, body=text, to=[address])
         message.attach_alternative(html, "text/html")
@@ -62,11 +67,19 @@ def statement_send(
         now = timezone.now()
         if sent is None:
             StatementSent.objects.create(
-                donor_email=email, year=year, run_id=run_id, sent_to=address, last_sent_at=now
+                donor_email=email,
+                year=year,
+                run_id=run_id,
+                sent_to=address,
+                last_sent_at=now,
+                number=statement.number,
             )
         else:
             StatementSent.objects.filter(pk=sent.pk).update(
-                sent_to=address, resent_count=sent.resent_count + 1, last_sent_at=now
+                sent_to=address,
+                resent_count=sent.resent_count + 1,
+                last_sent_at=now,
+                number=statement.number,
             )
         return True
 

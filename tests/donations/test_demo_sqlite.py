@@ -66,7 +66,7 @@ def test_demo_pays_out_and_reconciles_on_sqlite(tmp_path: Path) -> None:
     assert check.returncode == 0, check.stdout[-3000:] + check.stderr[-3000:]
     payout_line = next(line for line in check.stdout.splitlines() if "checked: payout po_" in line)
     assert payout_line.endswith("= its amount"), payout_line
-    assert "All totals, pools and payouts agree." in check.stdout
+    assert "All totals, pools and payouts agree" in check.stdout
     again = _manage(tmp_path, "test_provider_payout")
     assert again.returncode == 0 and "Nothing to pay out" in again.stdout
 

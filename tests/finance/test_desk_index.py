@@ -20,6 +20,7 @@ DESK_ORDER = [
     "Statements sent",
     "Exports",
     "Dashboard",
+    "Closed months",
     "Action log",
 ]
 

@@ -1,5 +1,6 @@
 """Prove the thermometer: totals against the ledger and gifts, pools against allocations,
-payouts against their lines, and Stripe gifts no payout has carried."""
+payouts against their lines, Stripe gifts no payout has carried, and closed months that
+gained a row after they closed."""
 
 from __future__ import annotations
 
@@ -14,8 +15,9 @@ from donations.services.reconcile import reconcile_check
 class Command(BaseCommand):
     help = (
         "Check every project's funding totals against the ledger and the gifts, every pool "
-        "against its allocations, every payout's lines against its amount, and list "
-        "succeeded Stripe gifts on no payout. Exits 0 when all agree, 1 otherwise."
+        "against its allocations, every payout's lines against its amount, list "
+        "succeeded Stripe gifts on no payout and any ledger row written into a closed month "
+        "after it closed. Exits 0 when all agree, 1 otherwise."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -46,7 +48,9 @@ class Command(BaseCommand):
         for line in report.discrepancies:
             self.stdout.write(self.style.ERROR(f"DISCREPANCY: {line}"))
         if report.ok:
-            self.stdout.write(self.style.SUCCESS("All totals, pools and payouts agree."))
+            self.stdout.write(
+                self.style.SUCCESS("All totals, pools and payouts agree; no closed month changed.")
+            )
             return
         self.stdout.write(self.style.ERROR(f"{len(report.discrepancies)} discrepancy(ies)."))
         raise SystemExit(1)
