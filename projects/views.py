@@ -1,9 +1,11 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import replace
 from decimal import Decimal
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
@@ -49,10 +51,29 @@ def _calculator(request: HttpRequest, project: Project) -> dict[str, object]:
     return {
         "calculator": form,
         "calculator_url": _acres_json_url(project),
+        "calculator_answers": json.dumps(_calculator_answers(project), separators=(",", ":")),
         "gift": shown,
         "calculator_min": Money(CALCULATOR_MIN, project.currency),
         "calculator_max_money": Money(CALCULATOR_MAX, project.currency),
         "figure": None if gift is None else acres_figure(project, gift),
+    }
+
+
+def _acres_answer(project: Project, gift: Decimal) -> dict[str, str]:
+    """acres.json's answer for a valid gift: the sentence the page shows for it."""
+    context = {"project": project, "figure": acres_figure(project, gift)}
+    return {"html": render_to_string("projects/_calc_result.html", context).strip()}
+
+
+def _calculator_answers(project: Project) -> dict[str, str | dict[str, str]]:
+    """The answers for the default gift and the donate form's presets in the project's
+    currency (keyed as the form posts them: "50", "3000"), in the page, so the script shows
+    those at once; any other amount it asks of acres.json."""
+    amounts = {CALCULATOR_DEFAULT_GIFT, *settings.DONATION_PRESETS.get(project.currency, [])}
+    return {
+        f"{Decimal(a).normalize():f}": _acres_answer(project, Decimal(a))
+        for a in sorted(amounts)
+        if CALCULATOR_MIN <= Decimal(a) <= CALCULATOR_MAX
     }
 
 
@@ -75,9 +96,7 @@ def acres_json(request: HttpRequest, slug: str) -> JsonResponse:
     project = project_for_totals(slug=slug, user=request.user)
     form = AcresCalculatorForm(request.GET)
     if form.is_valid():
-        context = {"project": project, "figure": acres_figure(project, form.cleaned_data["gift"])}
-        html = render_to_string("projects/_calc_result.html", context).strip()
-        response = JsonResponse({"html": html})
+        response = JsonResponse(_acres_answer(project, form.cleaned_data["gift"]))
     else:
         response = JsonResponse({"error": form.errors["gift"][0]}, status=400)
     if project.status == Project.Status.PUBLISHED:

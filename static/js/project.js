@@ -11,7 +11,9 @@
   var output = document.getElementById("calc-output");
   var error = document.getElementById("calc-error");
   if (!form || !input || !output || !error || !form.dataset.acresUrl) return;
-  var answers = {}; // the amount as sent -> the server's answer
+  // The amount as sent -> the server's answer; the default gift's and the presets' are in
+  // the page (projects.views._calculator_answers), the others come from acres.json.
+  var answers = JSON.parse(form.dataset.answers || "{}");
   var fail = function (message) {
     output.replaceChildren();
     error.textContent = message;

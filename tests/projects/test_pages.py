@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import io
+import json
 import re
 from datetime import timedelta
 from decimal import Decimal
+from html import unescape
 from typing import Any
 
 import pytest
@@ -237,6 +239,13 @@ def test_acres_json_answers_as_the_page_does(client: Client, project: Project) -
         assert "public" in answer["Cache-Control"] and "max-age=86400" in answer["Cache-Control"]
         shown = client.get(project.get_absolute_url(), {"gift": gift}).content.decode()
         assert _text(answer.json()["html"]).strip() == _by_testid(shown, "calc-output"), gift
+    # The default gift's and the presets' answers are in the page already, the same ones.
+    embedded = re.search(r'data-answers="([^"]+)"', page)
+    assert embedded
+    answers = json.loads(unescape(embedded.group(1)))
+    assert set(answers) == {"25", "50", "100", "250"}
+    for gift, answer in answers.items():
+        assert answer == client.get(address, {"gift": gift}).json(), gift
     assert _text(client.get(address, {"gift": "1.06"}).json()["html"]).strip() == (
         "$1.06 protects 1 acre"
     )
