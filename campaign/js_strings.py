@@ -3,6 +3,8 @@
 base.html puts them in a JSON script element (``json_script``, allowed by the
 Content-Security-Policy); static/js/i18n.js looks a sentence up by its English text and
 fills its ``%(name)s`` placeholders. gettext_noop marks them for makemessages.
+The acres calculator has none here: it shows the server's own sentence and messages
+(projects.views.acres_json).
 """
 
 from __future__ import annotations
@@ -10,14 +12,6 @@ from __future__ import annotations
 from django.utils.translation import gettext, gettext_noop
 
 JS_MSGIDS = (
-    gettext_noop("Enter an amount in numbers, such as 50 or 25.50."),
-    gettext_noop("Enter an amount of at least 1."),
-    gettext_noop("Enter an amount of at most %(max)s."),
-    gettext_noop("%(gift)s would fund the whole project: all %(acres)s"),
-    gettext_noop("%(gift)s protects %(acres)s"),
-    gettext_noop("%(gift)s protects about %(acres)s"),
-    gettext_noop("%(n)s acres"),
-    gettext_noop("%(n)s acre"),
     gettext_noop("Enter the amount as a number, e.g. 50 or 25.50."),
     gettext_noop("%(currency)s amounts have at most %(digits)s decimal places."),
     gettext_noop("%(currency)s amounts are whole numbers."),

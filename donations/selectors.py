@@ -123,7 +123,6 @@ def gift_quote(
     same = currency == project.currency
     match = Money(offer.match_for(amount.amount), currency) if offer and same else None
     acres = project.acres_for(amount.amount) if same else None
-    price = project.price_per_acre.amount
     return GiftQuote(
         amount=amount,
         fee=fee,
@@ -131,7 +130,7 @@ def gift_quote(
         match=match,
         matched_at_settlement=bool(offer) and not same,
         acres=acres,
-        acres_about=acres is not None and (price <= 0 or amount.amount / price != acres),
+        acres_about=acres is not None and project.acres_rounded(amount.amount),
     )
 
 

@@ -8,8 +8,10 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
+from django.utils.translation import gettext as _
 from django_prose_editor.widgets import AdminProseEditorWidget
 
+from projects.formatting import number_format
 from projects.models import FundingTotals, Photo, Project, Section
 from projects.services.images import image_clean
 
@@ -193,8 +195,8 @@ CALCULATOR_MAX = Decimal("10000000")
 
 
 class AcresCalculatorForm(forms.Form):
-    """The gift-to-acres calculator; a GET form so it works without JavaScript. Its messages
-    are the ones project.js shows, word for word."""
+    """The gift-to-acres calculator; a GET form so it works without JavaScript, and what
+    acres.json answers project.js with: its messages are the only ones either shows."""
 
     gift = forms.CharField(max_length=30)
 
@@ -202,10 +204,12 @@ class AcresCalculatorForm(forms.Form):
         raw = self.cleaned_data["gift"].strip().replace(",", "")
         raw = raw.removeprefix("$").strip()
         if not re.fullmatch(r"\d+(\.\d{1,2})?|\.\d{1,2}", raw):
-            raise forms.ValidationError("Enter an amount in numbers, such as 50 or 25.50.")
+            raise forms.ValidationError(_("Enter an amount in numbers, such as 50 or 25.50."))
         gift = Decimal(raw)
         if gift < CALCULATOR_MIN:
-            raise forms.ValidationError("Enter an amount of at least 1.")
+            raise forms.ValidationError(_("Enter an amount of at least 1."))
         if gift > CALCULATOR_MAX:
-            raise forms.ValidationError("Enter an amount of at most 10,000,000.")
+            raise forms.ValidationError(
+                _("Enter an amount of at most %(max)s.") % {"max": number_format(CALCULATOR_MAX)}
+            )
         return gift

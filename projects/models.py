@@ -143,7 +143,9 @@ class Project(models.Model):
     def acres_for(self, amount: Decimal) -> Decimal:
         """Acres a gift protects at the price per acre the page shows (the override when staff
         set one), so every figure a donor reads agrees: whole acres from 10, else tenths.
-        Never more than the project's acres. The page says "about" (it rounds)."""
+        Never more than the project's acres. The page says "about" (it rounds).
+        The rule lives here only: the page's script shows what the server computed with it
+        (projects.views.acres_json, donations.views.gift_quote_json) and computes none."""
         price = self.price_per_acre.amount
         if price <= 0:
             return Decimal(0)
@@ -151,6 +153,12 @@ class Project(models.Model):
         if acres >= WHOLE_ACRES_FROM:
             return acres.quantize(Decimal("1"), ROUND_HALF_UP)
         return acres.quantize(Decimal("0.1"), ROUND_HALF_UP)
+
+    def acres_rounded(self, amount: Decimal) -> bool:
+        """Whether acres_for(amount) rounds, so the page says "about" (part of the same rule:
+        the calculator, its acres.json and the donate form's quotes all ask here)."""
+        price = self.price_per_acre.amount
+        return price <= 0 or Decimal(amount) / price != self.acres_for(amount)
 
     @property
     def location_display(self) -> str:

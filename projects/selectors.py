@@ -153,3 +153,24 @@ def project_detail_get(*, slug: str, user: AbstractBaseUser | AnonymousUser) -> 
         "species", "threats", "sections", "photos"
     )
     return _visible_get(qs, slug=slug, user=user)
+
+
+@dataclass(frozen=True)
+class AcresFigure:
+    """What the acres calculator says for a gift ("$50 protects about 47 acres"), decided
+    here for the page without JavaScript and for acres.json alike; both render it with
+    projects/_calc_result.html, so the script shows the server's sentence and computes none."""
+
+    gift: Money
+    acres: Decimal  # Project.acres_for, where the rule lives (and only there)
+    whole_project: bool  # the gift meets the cost: "would fund the whole project: all N acres"
+    about: bool  # the acres are rounded (Project.acres_rounded)
+
+
+def acres_figure(project: Project, gift: Decimal) -> AcresFigure:
+    return AcresFigure(
+        gift=Money(gift, project.currency),
+        acres=project.acres_for(gift),
+        whole_project=gift >= project.cost.amount,
+        about=project.acres_rounded(gift),
+    )

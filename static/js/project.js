@@ -1,36 +1,19 @@
-// Progressive enhancement: the calculator updates as the donor types, at the price per acre
-// the page shows (the same rule as Project.acres_for). Without JS the form submits and the
-// server answers with the same figure or the same message.
+// Progressive enhancement: the calculator's sentence follows the donor's typing. Every figure
+// and word of it is the server's: acres.json (projects.views.acres_json) answers with the
+// same _calc_result.html the page shows without JS, or the form's own message. The acres rule
+// lives in Project.acres_for only (with "about" and "would fund the whole project" decided in
+// Python beside it); this script computes none of it. Without JS the form submits and the
+// server answers with the same sentence.
 (function () {
   "use strict";
-  var article = document.querySelector("article.project");
+  var form = document.getElementById("calculator");
   var input = document.getElementById("id_gift");
   var output = document.getElementById("calc-output");
   var error = document.getElementById("calc-error");
-  if (!article || !input || !output || !error) return;
-  var totalAcres = parseFloat(article.dataset.acres);
-  var cost = parseFloat(article.dataset.cost);
-  var priceCents = Math.round(parseFloat(article.dataset.pricePerAcre) * 100);
-  var max = parseFloat(article.dataset.calcMax);
-  var currency = article.dataset.currency;
-  var fmt = function (amount) {
-    var whole = Math.round(amount * 100) % 100 === 0;
-    return new Intl.NumberFormat(campaignLang(), {
-      style: "currency", currency: currency,
-      minimumFractionDigits: whole ? 0 : undefined, maximumFractionDigits: whole ? 0 : undefined
-    }).format(amount);
-  };
-  var strong = function (text) { var s = document.createElement("strong"); s.textContent = text; return s; };
-  // A translated sentence with \u0001 (the gift) and \u0002 (the acres) marking where the
-  // two bold figures go, whatever order the language puts them in.
-  var campaignFill = function (node, sentence, gift, acres) {
-    var parts = sentence.split(/(\u0001|\u0002)/).map(function (part) {
-      if (part === "\u0001") return strong(gift);
-      if (part === "\u0002") return strong(acres);
-      return part;
-    });
-    node.replaceChildren.apply(node, parts);
-  };
+  if (!form || !input || !output || !error || !form.dataset.acresUrl) return;
+  // The amount as sent -> the server's answer; the default gift's and the presets' are in
+  // the page (projects.views._calculator_answers), the others come from acres.json.
+  var answers = JSON.parse(form.dataset.answers || "{}");
   var fail = function (message) {
     output.replaceChildren();
     error.textContent = message;
@@ -38,30 +21,39 @@
     input.setAttribute("aria-invalid", "true");
     input.setAttribute("aria-describedby", "calc-hint calc-error");
   };
-  var update = function () {
-    var raw = campaignAmountRaw(input.value.trim().replace(/^\$\s*/, ""));
-    if (raw === "") { output.replaceChildren(); error.hidden = true; return; }
-    if (!/^(\d+(\.\d{1,2})?|\.\d{1,2})$/.test(raw)) { fail(campaignT("Enter an amount in numbers, such as 50 or 25.50.")); return; }
-    var gift = parseFloat(raw);
-    if (gift < 1) { fail(campaignT("Enter an amount of at least 1.")); return; }
-    if (gift > max) { fail(campaignT("Enter an amount of at most %(max)s.", { max: max.toLocaleString(campaignLang()) })); return; }
+  var show = function (answer) {
+    output.removeAttribute("aria-busy");
+    if (!answer) { output.replaceChildren(); return; } // no answer: no figure (never a stale one)
+    if (answer.error) { fail(answer.error); return; }
     error.hidden = true;
     error.textContent = "";
     input.removeAttribute("aria-invalid");
     input.setAttribute("aria-describedby", "calc-hint");
-    if (gift >= cost) {
-      campaignFill(output, campaignT("%(gift)s would fund the whole project: all %(acres)s",
-        { gift: "\u0001", acres: "\u0002" }), fmt(gift),
-        campaignT("%(n)s acres", { n: totalAcres.toLocaleString(campaignLang()) }));
-      return;
-    }
-    var giftCents = Math.round(gift * 100);
-    var tenths = giftCents * 10 / priceCents;
-    var shown = Math.min(tenths >= 100 ? Math.round(tenths / 10) : Math.round(tenths) / 10, totalAcres);
-    var exact = giftCents % priceCents === 0 && giftCents / priceCents === shown;
-    var sentence = exact ? "%(gift)s protects %(acres)s" : "%(gift)s protects about %(acres)s";
-    campaignFill(output, campaignT(sentence, { gift: "\u0001", acres: "\u0002" }), fmt(gift),
-      campaignT(shown === 1 ? "%(n)s acre" : "%(n)s acres", { n: shown.toLocaleString(campaignLang()) }));
+    output.innerHTML = answer.html; // our own server's fragment (the page's template)
+  };
+  var asked = 0, timer = null;
+  var update = function () {
+    // As the donor writes it in the page's language ("12,5" in Spanish); the server checks it.
+    var raw = campaignAmountRaw(input.value.trim().replace(/^\$\s*/, ""));
+    asked += 1;
+    clearTimeout(timer);
+    if (raw === "") { output.replaceChildren(); error.hidden = true; return; }
+    if (answers[raw]) { show(answers[raw]); return; }
+    var mine = asked;
+    output.setAttribute("aria-busy", "true");
+    timer = setTimeout(function () {
+      var url = new URL(form.dataset.acresUrl, window.location.href);
+      url.searchParams.set("gift", raw);
+      fetch(url.toString(), { headers: { Accept: "application/json" } })
+        .then(function (response) {
+          return response.ok || response.status === 400 ? response.json() : null;
+        })
+        .then(function (answer) {
+          if (answer) answers[raw] = answer;
+          if (mine === asked) show(answer); // a slower answer for an older amount is dropped
+        })
+        .catch(function () { if (mine === asked) show(null); });
+    }, 120);
   };
   input.addEventListener("input", update);
 })();

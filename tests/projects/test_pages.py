@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import io
+import json
 import re
 from datetime import timedelta
 from decimal import Decimal
+from html import unescape
 from typing import Any
 
 import pytest
@@ -221,6 +223,54 @@ def test_calculator_refuses_nonsense_with_a_message_and_no_result(
     assert _by_testid(html, "calc-output") == "", bad  # no stale or absurd figure
     assert 'aria-invalid="true" aria-describedby="calc-hint calc-error"' in html
     assert "Ensure this value" not in html
+
+
+def test_acres_json_answers_as_the_page_does(client: Client, project: Project) -> None:
+    """What project.js shows as the donor types: the page's own sentence for the same gift
+    (the _calc_result.html it renders without JavaScript), or the form's message."""
+    page = client.get(project.get_absolute_url()).content.decode()
+    url = re.search(r'data-acres-url="([^"]+)"', page)
+    assert url, "the calculator names its endpoint"
+    address = url.group(1).replace("&amp;", "&")
+    assert address.startswith(f"/projects/{project.slug}/acres.json?v=")
+    for gift in ("50", "100", "5", "12.50", "1.06", "400000"):
+        answer = client.get(address, {"gift": gift})
+        assert answer.status_code == 200
+        assert "public" in answer["Cache-Control"] and "max-age=86400" in answer["Cache-Control"]
+        shown = client.get(project.get_absolute_url(), {"gift": gift}).content.decode()
+        assert _text(answer.json()["html"]).strip() == _by_testid(shown, "calc-output"), gift
+    # The default gift's and the presets' answers are in the page already, the same ones.
+    embedded = re.search(r'data-answers="([^"]+)"', page)
+    assert embedded
+    answers = json.loads(unescape(embedded.group(1)))
+    assert set(answers) == {"25", "50", "100", "250"}
+    for gift, answer in answers.items():
+        assert answer == client.get(address, {"gift": gift}).json(), gift
+    assert _text(client.get(address, {"gift": "1.06"}).json()["html"]).strip() == (
+        "$1.06 protects 1 acre"
+    )
+    refused = client.get(address, {"gift": "1000000000"})
+    assert refused.status_code == 400
+    assert refused.json() == {"error": "Enter an amount of at most 10,000,000."}
+    # The address changes with the price, so a browser's kept answer is never the old one's.
+    project.price_per_acre_override = Money(Decimal("1.17"), "USD")
+    project.save()
+    again = client.get(project.get_absolute_url()).content.decode()
+    assert f'data-acres-url="{url.group(1)}"' not in again
+    # In Spanish, the Spanish sentence and message (the page's language).
+    es = client.get(f"/es/projects/{project.slug}/acres.json", {"gift": "1000000000"})
+    assert es.json() == {"error": "Escribe un monto de como máximo 10.000.000."}
+
+
+def test_acres_json_of_a_draft_is_for_staff_and_never_shared(
+    client: Client, make_project: Any, admin_user: Any
+) -> None:
+    draft = make_project(slug="a-draft", status=Project.Status.DRAFT)
+    assert client.get(f"/projects/{draft.slug}/acres.json", {"gift": "50"}).status_code == 404
+    client.force_login(admin_user)
+    answer = client.get(f"/projects/{draft.slug}/acres.json", {"gift": "50"})
+    assert answer.status_code == 200
+    assert "no-store" in answer["Cache-Control"] and "public" not in answer["Cache-Control"]
 
 
 def test_funded_banner_appears_once_raised_reaches_cost(client: Client, project: Project) -> None:
