@@ -11,9 +11,13 @@ donations/ because the donors' statement CSV needs it too (donations never impor
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Func, TextField
+
+if TYPE_CHECKING:
+    from django.db.backends.base.base import BaseDatabaseWrapper
+    from django.db.models.sql.compiler import SQLCompiler
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 # The same characters for PostgreSQL's regular expressions (the hyphen last: not a range).
@@ -35,13 +39,21 @@ class CellText(Func):
 
     output_field = TextField()
 
-    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list[Any]]:
+    def as_sql(
+        self,
+        compiler: SQLCompiler,
+        connection: BaseDatabaseWrapper,
+        function: str | None = None,
+        template: str | None = None,
+        arg_joiner: str | None = None,
+        **extra_context: Any,
+    ) -> tuple[str, tuple[Any, ...]]:
         inner, params = compiler.compile(self.source_expressions[0])
         if connection.vendor == "postgresql":
-            return f"regexp_replace(({inner})::text, %s, %s)", [*params, _PATTERN, "'\\1"]
+            return f"regexp_replace(({inner})::text, %s, %s)", (*params, _PATTERN, "'\\1")
         # SQLite and the rest: the expression repeats (cheap where these run: tests, demo).
         marks = ", ".join(["%s"] * len(FORMULA_STARTS))
         return (
             f"CASE WHEN substr({inner}, 1, 1) IN ({marks}) THEN '''' || {inner} ELSE {inner} END",
-            [*params, *FORMULA_STARTS, *params, *params],
+            (*params, *FORMULA_STARTS, *params, *params),
         )

@@ -137,8 +137,8 @@ class _Cells:
                 except ValueError:
                     pass
                 else:
-                    style = DATETIME if kind == "datetime" else DATE
-                    return f'<c r="{ref}" s="{style}"><v>{self.serial(moment)!r}</v></c>'
+                    number = DATETIME if kind == "datetime" else DATE
+                    return f'<c r="{ref}" s="{number}"><v>{self.serial(moment)!r}</v></c>'
             return f'<c r="{ref}" t="inlineStr">{_text(value)}</c>'
         if isinstance(value, bool):
             return f'<c r="{ref}" t="b"><v>{int(value)}</v></c>'
