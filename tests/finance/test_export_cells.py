@@ -204,3 +204,42 @@ def test_a_project_title_is_text_in_the_journal_and_the_donors_statement(
     lines = list(csv.reader(io.StringIO(donor_gifts.statement_csv(statement, "en"))))
     assert lines[1][1] == "'" + project.title
     assert lines[1][3] == "30.00"  # the amount as it was
+
+
+def test_the_xlsx_writer_keeps_every_value_as_written(tmp_path: Path, settings: Any) -> None:
+    """Values no export has yet, each read back by openpyxl as the cell it should be."""
+    import uuid
+    import zipfile
+    from datetime import UTC, date, datetime
+
+    from finance.services.xlsx_stream import EXCEL_TEXT_MAX, xlsx_stream
+
+    settings.TIME_ZONE = "UTC"
+    key = uuid.uuid4()
+    rows = [
+        ("a & b <c>", " padded ", "line\r\nbreak", "bell\x07", Decimal("-12.50"), 3, 1.5),
+        (
+            key,
+            None,
+            True,
+            date(2026, 3, 1),
+            datetime(2026, 3, 1, 13, 30, tzinfo=UTC),
+            "x" * 40_000,
+            0,
+        ),
+    ]
+    path = tmp_path / "t.xlsx"
+    written = xlsx_stream(
+        str(path), title="t", headers=["a", "b", "c", "d", "e", "f", "g"], rows=iter(rows)
+    )
+    assert written == 2 and zipfile.ZipFile(path).testzip() is None
+    sheet = load_workbook(path).active
+    assert sheet is not None
+    first = [c.value for c in sheet[2]]
+    assert first[:4] == ["a & b <c>", " padded ", "line\r\nbreak", "bell"]
+    assert first[4:] == [-12.5, 3, 1.5] and sheet["E2"].number_format == "0.00"
+    second = list(sheet[3])
+    assert second[0].value == str(key) and second[1].value is None and second[2].value is True
+    assert second[3].is_date and second[3].value == datetime(2026, 3, 1)  # noqa: DTZ001 - as read
+    assert second[4].is_date and second[4].value == datetime(2026, 3, 1, 13, 30)  # noqa: DTZ001
+    assert len(second[5].value) == EXCEL_TEXT_MAX
