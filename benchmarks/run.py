@@ -90,6 +90,13 @@ AIMS = {
     "donations CSV export vs PostgreSQL COPY (rows/s)": ("export", "csv_vs_copy", ">=", 0.5),
     "CSV export peak memory above idle (MB)": ("export", "csv_peak_above_idle_mb", "<=", 100),
     "CSV export first byte (ms)": ("export", "csv_first_byte_ms", "<=", 100),
+    "XLSX export rows/s (typed cells, streamed)": ("export", "xlsx_rows_per_s", ">=", 10_000),
+    "XLSX export peak memory of its process at 1M rows (MB)": (
+        "export",
+        "xlsx_peak_rss_mb",
+        "<=",
+        200,
+    ),
     "payout lines reconciled per s": ("payouts", "reconcile.lines_per_s", ">=", 1000),
     "payout reconcile vs listing only": ("payouts", "reconcile_vs_list", ">=", 0.25),
     "payout reconcile peak MiB": ("payouts", "reconcile.peak_mib", "<=", 64),
@@ -216,7 +223,9 @@ def _bound(bench: str, key: str, data: dict[str, Any]) -> str:
         return (
             f"CSV {_g(data, 'csv.rows_per_s')} rows/s against COPY {_g(data, 'copy.rows_per_s')}; "
             f"first byte {data.get('csv_first_byte_ms')} ms, first rows "
-            f"{data.get('csv_first_rows_ms')} ms; peak {data.get('csv_peak_above_idle_mb')} MB"
+            f"{data.get('csv_first_rows_ms')} ms; peak {data.get('csv_peak_above_idle_mb')} MB; "
+            f"XLSX {data.get('xlsx_rows_per_s')} rows/s over {data.get('xlsx_rows')} rows "
+            f"({data.get('xlsx_vs_csv')} of the CSV's), peak {data.get('xlsx_peak_rss_mb')} MB"
         )
     if bench == "matching":
         return (

@@ -16,6 +16,7 @@ from djmoney.money import Money
 from donations.models import Donation, MatchAllocation
 from donations.services.signin import VISIBLE_STATUSES, email_normalise
 from donations.services.statements import STATEMENT_STATUSES, Statement, financial_year_of
+from donations.spreadsheet_safety import cell_text
 
 MY_GIFTS_LIMIT = 500
 
@@ -56,7 +57,8 @@ def statement_language(email: str, year_gifts: list[Donation]) -> str:
 
 def statement_csv(statement: Statement, language: str) -> str:
     """A statement as CSV (for a spreadsheet or a tax program), headings in its language;
-    amounts as plain decimals with their currency code."""
+    amounts as plain decimals with their currency code; the project's title and the
+    reference as cells that cannot run (an editor writes the title)."""
     out = io.StringIO()
     writer = csv.writer(out)
     with translation.override(language):
@@ -68,8 +70,8 @@ def statement_csv(statement: Statement, language: str) -> str:
             writer.writerow(
                 [
                     line.date.isoformat(),
-                    line.project,
-                    line.reference,
+                    cell_text(str(line.project)),
+                    cell_text(str(line.reference)),
                     f"{Decimal(line.amount.amount):f}",
                     str(line.amount.currency),
                     gettext("monthly") if line.kind == "monthly" else "",

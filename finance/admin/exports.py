@@ -52,7 +52,13 @@ class ExportForm(forms.Form):
             ("journal", "Accounting journal (Xero / QuickBooks)"),
         ]
     )
-    format = forms.ChoiceField(choices=[("csv", "CSV"), ("xlsx", "XLSX (Excel)")])
+    format = forms.ChoiceField(
+        choices=[
+            ("csv", "CSV (plain UTF-8, for accounting imports)"),
+            ("csv-bom", "CSV for Excel (UTF-8 with a byte-order mark)"),
+            ("xlsx", "XLSX (Excel)"),
+        ]
+    )
     date_from = forms.DateField(
         required=False, label="Paid from", widget=forms.DateInput(attrs={"type": "date"})
     )

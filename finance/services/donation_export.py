@@ -100,12 +100,19 @@ def payout_columns() -> list[Column]:
         Column(
             "payout_arrival",
             Subquery(gift_row.annotate(a=local_text("payout__arrival_date")).values("a")[:1]),
+            kind="datetime",
         ),
     ]
 
 
 def offline_columns() -> list[Column]:
-    return [Column("offline_method", Value("")), Column("offline_reference", Value(""))]
+    """An offline gift's method and reference (cheque number, bank reference), from its
+    OfflineGift row: a LEFT JOIN on the one-to-one's unique donation_id (at most one row a
+    gift, so the rows do not multiply); empty for gifts through Stripe."""
+    return [
+        Column("offline_method", Coalesce(F("offline__method"), Value(""))),
+        Column("offline_reference", Coalesce(F("offline__reference"), Value("")), text=True),
+    ]
 
 
 def donations_queryset(f: ExportFilters) -> QuerySet[Donation]:

@@ -1,35 +1,47 @@
 """The export file formats: CSV streamed in constant memory (PostgreSQL's own ``COPY`` when
-writing a file) and XLSX through openpyxl's write-only mode, from an ``ExportSpec``: the
-headers, the row count and an iterator of rows read with a server-side cursor in chunks.
-Dates are in the charity's ``TIME_ZONE``, named in the column headers. Amounts are decimal
-strings, never floats."""
+writing a file), CSV with a UTF-8 byte-order mark for Excel on Windows (``csv-bom``), and
+XLSX streamed with typed cells (``xlsx_stream``), from an ``ExportSpec``: the headers, each
+column's kind, the row count and an iterator of rows read with a server-side cursor in
+chunks. Dates are in the charity's ``TIME_ZONE``, named in the column headers. Amounts are
+decimals, never floats.
+
+Every text cell goes through ``cell_text`` (a leading ``'`` before ``=``, ``+``, ``-``,
+``@``, tab or carriage return): in SQL for the exports' own SELECT (``CellText``, so COPY
+writes safe cells), and again in the writers for every string, whatever the export."""
 
 from __future__ import annotations
 
 import csv
-import io
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from itertools import islice
 from typing import IO, Any
-from uuid import UUID
 from zoneinfo import ZoneInfo
 
-from django.db import connection, transaction
+from django.core.exceptions import FieldError
+from django.db import connection, models, transaction
 from django.db.models import Case, CharField, F, QuerySet, Value, When
 from django.db.models.functions import Cast, TruncSecond
 
+from donations.spreadsheet_safety import CellText, cell_safe
 from finance.services.export_filters import ExportError, ExportFilters, zone_name
+from finance.services.xlsx_stream import xlsx_stream
 
 XLSX_MAX_ROWS = 1_048_576  # Excel's limit, the header row included
 CHUNK = 5000
-FORMATS = ("csv", "xlsx")
+FORMATS = ("csv", "csv-bom", "xlsx")  # csv-bom: for Excel on Windows (plain csv: importers)
+BOM = "\ufeff".encode()
+KINDS = ("text", "money", "number", "datetime", "date")
+
+
+class LocalText(Cast):
+    """A timestamp as text in the charity's zone: a date and time cell in XLSX."""
 
 
 def local_text(field_name: str) -> Cast:
     """A timestamp as 'YYYY-MM-DD HH:MM:SS' in the charity's zone, made by the database."""
-    return Cast(TruncSecond(field_name, tzinfo=ZoneInfo(zone_name())), CharField())
+    return LocalText(TruncSecond(field_name, tzinfo=ZoneInfo(zone_name())), CharField())
 
 
 def yes_no(field_name: str) -> Case:
@@ -42,6 +54,11 @@ class Column:
     expression: Any  # a field name or a query expression
     # A computed amount: SQLite hands those back unrounded (PostgreSQL's numeric is exact).
     money: bool = False
+    # text, money, number, datetime or date; "" = from the expression's field.
+    kind: str = ""
+    # Neutralised in SQL (``CellText``); None = every char/text field without choices (what
+    # a donor, an editor or Stripe can fill; our own choices never start with a formula).
+    text: bool | None = None
 
 
 @dataclass
@@ -56,18 +73,71 @@ class ExportSpec:
     # The one SELECT behind the rows (donations, ledger): files on PostgreSQL are written by
     # COPY of exactly this query.
     values: QuerySet[Any] | None = None
+    # Each column's kind (KINDS) for the XLSX cells; None: from each value's type.
+    kinds: list[str] | None = None
 
     def rows(self) -> Iterator[tuple[Any, ...]]:
         return self.row_source()
 
 
-def values_query(qs: QuerySet[Any], columns: list[Column], order: list[str]) -> QuerySet[Any]:
-    """The export's one SELECT: every column computed by the database, in file order."""
+def _expression(c: Column) -> Any:
+    return F(c.expression) if isinstance(c.expression, str) else c.expression
+
+
+def _output_fields(qs: QuerySet[Any], columns: list[Column]) -> list[models.Field[Any, Any] | None]:
     names = [f"c{i}" for i in range(len(columns))]
+    annotations = qs.annotate(
+        **{n: _expression(c) for n, c in zip(names, columns, strict=True)}
+    ).query.annotations
+    fields: list[models.Field[Any, Any] | None] = []
+    for n in names:
+        try:
+            fields.append(annotations[n].output_field)
+        except FieldError:  # mixed types (Coalesce of a Sum and a Value): no one field
+            fields.append(None)
+    return fields
+
+
+def _kind(c: Column, f: models.Field[Any, Any] | None) -> str:
+    if c.kind:
+        return c.kind
+    if c.money:
+        return "money"
+    if isinstance(c.expression, LocalText):
+        return "datetime"
+    if isinstance(f, models.DecimalField):
+        return "money" if f.decimal_places == 2 else "number"  # noqa: PLR2004 - cents
+    if isinstance(f, models.IntegerField | models.FloatField):
+        return "number"
+    if isinstance(f, models.DateTimeField):
+        return "datetime"
+    if isinstance(f, models.DateField):
+        return "date"
+    return "text"
+
+
+def column_kinds(qs: QuerySet[Any], columns: list[Column]) -> list[str]:
+    """Each column's kind, from the column or the field behind its expression."""
+    return [_kind(c, f) for c, f in zip(columns, _output_fields(qs, columns), strict=True)]
+
+
+def _neutralised(c: Column, f: models.Field[Any, Any] | None) -> bool:
+    if c.text is not None:
+        return c.text
+    if isinstance(c.expression, LocalText) or _kind(c, f) != "text":
+        return False
+    return isinstance(f, models.CharField | models.TextField) and not f.choices
+
+
+def values_query(qs: QuerySet[Any], columns: list[Column], order: list[str]) -> QuerySet[Any]:
+    """The export's one SELECT: every column computed by the database, in file order, text
+    that anyone outside the desk can write neutralised (``CellText``)."""
+    names = [f"c{i}" for i in range(len(columns))]
+    fields = _output_fields(qs, columns)
     annotated = qs.annotate(
         **{
-            n: (c.expression if not isinstance(c.expression, str) else F(c.expression))
-            for n, c in zip(names, columns, strict=True)
+            n: CellText(_expression(c)) if _neutralised(c, f) else _expression(c)
+            for n, c, f in zip(names, columns, fields, strict=True)
         }
     ).order_by(*order)
     return annotated.values_list(*names)
@@ -103,40 +173,63 @@ def _cents(row: tuple[Any, ...], indexes: list[int]) -> tuple[Any, ...]:
 # --- writers --------------------------------------------------------------------------------
 
 
-def _batched(rows: Iterator[tuple[Any, ...]], n: int) -> Iterator[list[tuple[Any, ...]]]:
+def _batched(rows: Iterator[Any], n: int) -> Iterator[list[Any]]:
     while batch := list(islice(rows, n)):
         yield batch
 
 
+def _safe_rows(rows: Iterator[tuple[Any, ...]]) -> Iterator[list[Any]]:
+    for row in rows:
+        yield [cell_safe(v) for v in row]
+
+
+class _Lines:
+    """The csv writer's rows, each ended by "\n" as COPY ends them. Python's csv quotes a
+    field holding a carriage return only when the line terminator holds one, so it writes
+    "\r\n" (one write a row) and this turns that into "\n"."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def write(self, line: str) -> None:
+        self.lines.append(line[:-2] + "\n")
+
+    def take(self) -> bytes:
+        text = "".join(self.lines).encode()
+        self.lines = []
+        return text
+
+
 def csv_chunks(
-    spec: ExportSpec, *, progress: Callable[[int], None] | None = None
+    spec: ExportSpec, *, progress: Callable[[int], None] | None = None, bom: bool = False
 ) -> Iterator[bytes]:
-    """The CSV as UTF-8 chunks of about CHUNK rows (constant memory, whatever the size)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")  # as COPY writes it
+    """The CSV as UTF-8 chunks of about CHUNK rows (constant memory, whatever the size);
+    ``bom``: starting with a byte-order mark, which Excel needs to read UTF-8."""
+    buffer = _Lines()
+    writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(spec.headers)
-    yield buffer.getvalue().encode()
-    buffer.seek(0)
-    buffer.truncate()
+    yield (BOM if bom else b"") + buffer.take()
     done = 0
-    for batch in _batched(spec.rows(), CHUNK):
+    for batch in _batched(_safe_rows(spec.rows()), CHUNK):
         writer.writerows(batch)
-        yield buffer.getvalue().encode()
-        buffer.seek(0)
-        buffer.truncate()
+        yield buffer.take()
         done += len(batch)
         if progress:
             progress(done)
 
 
 def write_csv(
-    spec: ExportSpec, out: IO[bytes], *, progress: Callable[[int], None] | None = None
+    spec: ExportSpec,
+    out: IO[bytes],
+    *,
+    progress: Callable[[int], None] | None = None,
+    bom: bool = False,
 ) -> int:
     """Write the CSV to a file. On PostgreSQL the rows are PostgreSQL's own ``COPY`` of the
     export's SELECT, streamed into the file as it produces them (constant memory, the
     database's speed); elsewhere, and for rows that need Python, the cursor path below."""
     if spec.values is not None and connection.vendor == "postgresql" and out is not None:
-        return _copy_csv(spec, out, progress)
+        return _copy_csv(spec, out, progress, bom=bom)
     written = [0]
 
     def counted(done: int) -> None:
@@ -144,7 +237,7 @@ def write_csv(
         if progress:
             progress(done)
 
-    for chunk in csv_chunks(spec, progress=counted):
+    for chunk in csv_chunks(spec, progress=counted, bom=bom):
         out.write(chunk)
     return written[0]
 
@@ -166,11 +259,13 @@ class _Counting:
         return len(raw)
 
 
-def _copy_csv(spec: ExportSpec, out: IO[bytes], progress: Callable[[int], None] | None) -> int:
+def _copy_csv(
+    spec: ExportSpec, out: IO[bytes], progress: Callable[[int], None] | None, *, bom: bool
+) -> int:
     assert spec.values is not None
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\n").writerow(spec.headers)
-    out.write(buffer.getvalue().encode())
+    header = _Lines()
+    csv.writer(header, lineterminator="\r\n").writerow(spec.headers)
+    out.write((BOM if bom else b"") + header.take())
     sql, params = spec.values.query.sql_with_params()
     sink = _Counting(out, progress)
     with transaction.atomic(), connection.cursor() as cursor:
@@ -199,26 +294,22 @@ def write_xlsx(
     count: int | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> int:
-    """An XLSX through openpyxl's write-only mode (rows go to a temporary file, not memory).
-    Refuses more rows than Excel can open."""
-    from openpyxl import Workbook
-
+    """An XLSX of typed cells, streamed (``xlsx_stream``: constant memory). Refuses more rows
+    than Excel can open."""
     xlsx_refuse_if_too_big(spec.count() if count is None else count)
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=spec.file_stem[:31])
-    sheet.append(spec.headers)
-    done = 0
-    for row in spec.rows():
-        sheet.append([str(v) if isinstance(v, UUID) else v for v in row])
-        done += 1
-        if done > XLSX_MAX_ROWS - 1:  # the data grew since it was counted
-            raise ExportError("The data grew past Excel's row limit while exporting: use CSV")
-        if progress and done % CHUNK == 0:
-            progress(done)
-    workbook.save(out)
-    if progress:
-        progress(done)
-    return done
+    try:
+        return xlsx_stream(
+            out,
+            title=spec.file_stem[:31],
+            headers=spec.headers,
+            rows=spec.rows(),
+            kinds=spec.kinds,
+            progress=progress,
+            every=CHUNK,
+            limit=XLSX_MAX_ROWS - 1,
+        )
+    except OverflowError:  # the data grew since it was counted
+        raise ExportError("The data grew past Excel's row limit while exporting: use CSV") from None
 
 
 def file_name(spec: ExportSpec, fmt: str, f: ExportFilters) -> str:
@@ -229,4 +320,4 @@ def file_name(spec: ExportSpec, fmt: str, f: ExportFilters) -> str:
         parts.append(f"to-{f.date_to}")
     if f.payout:
         parts.append(f.payout)
-    return "-".join(parts) + f".{fmt}"
+    return "-".join(parts) + (".xlsx" if fmt == "xlsx" else ".csv")

@@ -23,6 +23,7 @@ from finance.services.export_filters import ExportError, ExportFilters
 from finance.services.export_formats import (
     FORMATS,
     ExportSpec,
+    column_kinds,
     file_name,
     values_query,
     values_rows,
@@ -71,6 +72,7 @@ def export_spec(
         file_stem=stem,
         count=qs.count,
         values=values_query(qs, columns, order),
+        kinds=column_kinds(qs, columns),
     )
 
 
@@ -90,7 +92,7 @@ def export_check(*, kind: str, fmt: str, system: str = "xero") -> None:
     if kind not in KINDS:
         raise ExportError(f"Unknown export {kind!r}: one of {', '.join(KINDS)}")
     if fmt not in FORMATS:
-        raise ExportError(f"Format {fmt!r}: use csv or xlsx")
+        raise ExportError(f"Format {fmt!r}: use csv, csv-bom (for Excel) or xlsx")
     if system not in SYSTEMS:
         raise ExportError(f"Journal {system!r}: use xero or quickbooks")
 
@@ -141,7 +143,7 @@ def export_run(
             if fmt == "xlsx":
                 result.rows += write_xlsx(spec, out, count=count, progress=progress)
             else:
-                result.rows += write_csv(spec, out, progress=progress)
+                result.rows += write_csv(spec, out, progress=progress, bom=fmt == "csv-bom")
         result.files.append(name)
     if actor is not None:
         record = {"format": fmt, "filters": filters.as_dict(), "rows": result.rows}

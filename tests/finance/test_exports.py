@@ -100,7 +100,8 @@ def test_filters_narrow_and_bad_filters_say_why(
         (["--payout", "po_missing"], "No payout 'po_missing'"),
         (["--status", "paid"], "Unknown status paid"),
         (["--currency", "XYZ"], "Unknown currency"),
-        (["--format", "pdf"], "use csv or xlsx"),
+        (["--format", "pdf"], "use csv, csv-bom or xlsx"),
+        (["--format", "xlsx", "--bom"], "--bom is for CSV"),
     ]:
         target = tmp_path / "bad.csv"
         with pytest.raises(CommandError, match=message):

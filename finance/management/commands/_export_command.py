@@ -23,7 +23,15 @@ class ExportCommand(BaseCommand):
     kind = ""
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--format", default="csv", help="csv (default) or xlsx")
+        parser.add_argument(
+            "--format",
+            default="csv",
+            help="csv (default, plain UTF-8 for importers), csv-bom (UTF-8 with a byte-order "
+            "mark, for Excel on Windows) or xlsx",
+        )
+        parser.add_argument(
+            "--bom", action="store_true", help="with --format csv: the same as csv-bom"
+        )
         parser.add_argument(
             "--from", dest="date_from", default="", help="paid on or after, YYYY-MM-DD"
         )
@@ -51,7 +59,11 @@ class ExportCommand(BaseCommand):
         fmt = str(options["format"]).lower()
         output = str(options["output"])
         if fmt not in FORMATS:
-            raise CommandError(f"--format {options['format']!r}: use csv or xlsx")
+            raise CommandError(f"--format {options['format']!r}: use csv, csv-bom or xlsx")
+        if options.get("bom"):
+            if fmt not in ("csv", "csv-bom"):
+                raise CommandError("--bom is for CSV: XLSX needs no byte-order mark")
+            fmt = "csv-bom"
         if fmt == "xlsx" and output == "-" and sys.stdout.isatty():
             raise CommandError("XLSX is binary: give -o FILE rather than a terminal")
         system = str(options.get("journal") or "xero").lower()
