@@ -14,6 +14,8 @@ from __future__ import annotations
 import calendar
 from dataclasses import replace
 from datetime import date
+from decimal import Decimal
+from typing import cast
 from zoneinfo import ZoneInfo
 
 from donations.models import LedgerEntry
@@ -50,9 +52,11 @@ def month_end_journals(f: ExportFilters) -> list[Entry]:
     )
     zone = ZoneInfo(zone_name())
     entries: dict[tuple[date, str, str], Entry] = {}
-    for kind, amount, currency, occurred, project, sponsor, batch_id, batch in rows.order_by(
+    for kind, money, currency, occurred, project, sponsor, batch_id, batch in rows.order_by(
         "occurred_at", "id"
     ).iterator(chunk_size=2000):
+        # values_list yields the column's Decimal, not the Money the field's descriptor returns.
+        amount = cast("Decimal", money)
         month = _month_end(occurred.astimezone(zone).date())
         ym = f"{month:%Y-%m}"
         if kind in (K.MATCH, K.MATCH_REVERSAL):
