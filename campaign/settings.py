@@ -20,7 +20,7 @@ from campaign import gift_amounts, task_routes
 from campaign.beat_schedule import beat_schedule
 from campaign.client_ip import trusted_proxies_parse
 from campaign.content_security_policy import content_security_policy
-from campaign.journal_accounts import journal_accounts
+from campaign.journal_accounts import journal_settings
 from campaign.logging_config import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -483,15 +483,16 @@ EXPORT_FILE_HOURS = env.int("EXPORT_FILE_HOURS", default=24)
 EXPORT_ROOT = env.str("EXPORT_ROOT", default=str(BASE_DIR / "exports"))
 # Offline gifts (cheques, transfers) are matched by the pools like online gifts unless false.
 OFFLINE_GIFTS_MATCHED = env.bool("OFFLINE_GIFTS_MATCHED", default=True)
-# Account codes of the accounting journal, per ledger kind (Xero / QuickBooks).
-JOURNAL_ACCOUNTS = journal_accounts(
-    bank=env.str("JOURNAL_ACCOUNT_BANK", default="090"),
-    clearing=env.str("JOURNAL_ACCOUNT_CLEARING", default="610"),
-    donations=env.str("JOURNAL_ACCOUNT_DONATIONS", default="200"),
-    refunds=env.str("JOURNAL_ACCOUNT_REFUNDS", default="210"),
-    fees=env.str("JOURNAL_ACCOUNT_FEES", default="404"),
-    disputes=env.str("JOURNAL_ACCOUNT_DISPUTES", default="215"),
-    matching=env.str("JOURNAL_ACCOUNT_MATCHING", default="220"),
-    suspense=env.str("JOURNAL_ACCOUNT_SUSPENSE", default="999"),
-)
-JOURNAL_TAX_RATE = env.str("JOURNAL_TAX_RATE", default="No VAT")
+# The accounting journals (Xero / QuickBooks Online): per ledger kind the account's code
+# (JOURNAL_ACCOUNT_BANK, _CLEARING, _DONATIONS, _REFUNDS, _FEES, _DISPUTES, _MATCHING,
+# _PLEDGES, _OFFLINE_BANK, _OFFLINE_DONATIONS, _SUSPENSE) and name (JOURNAL_ACCOUNT_NAME_...),
+# Xero's tax rate and QuickBooks' date format (defaults by JOURNAL_COUNTRY: US "Tax Exempt",
+# mm/dd/yyyy), the tracking category (Xero) / class (QuickBooks) being the project.
+_journal = journal_settings(env)
+JOURNAL_COUNTRY: str = _journal["JOURNAL_COUNTRY"]
+JOURNAL_ACCOUNTS: dict[str, str] = _journal["JOURNAL_ACCOUNTS"]
+JOURNAL_ACCOUNT_NAMES: dict[str, str] = _journal["JOURNAL_ACCOUNT_NAMES"]
+JOURNAL_TAX_RATE: str = _journal["JOURNAL_TAX_RATE"]
+JOURNAL_TRACKING_NAME: str = _journal["JOURNAL_TRACKING_NAME"]
+JOURNAL_QUICKBOOKS_DATE_FORMAT: str = _journal["JOURNAL_QUICKBOOKS_DATE_FORMAT"]
+JOURNAL_QUICKBOOKS_MULTICURRENCY: bool = _journal["JOURNAL_QUICKBOOKS_MULTICURRENCY"]

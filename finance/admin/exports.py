@@ -71,7 +71,7 @@ class ExportForm(forms.Form):
     currency = forms.CharField(required=False, max_length=3)
     ledger_kind = forms.CharField(required=False, label="Ledger kinds", help_text="comma-separated")
     journal = forms.ChoiceField(
-        choices=[("xero", "Xero manual journal"), ("quickbooks", "QuickBooks bank file")],
+        choices=[("xero", "Xero manual journal"), ("quickbooks", "QuickBooks Online journal entries")],
         initial="xero",
         required=False,
         help_text="for the accounting journal",

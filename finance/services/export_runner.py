@@ -4,8 +4,8 @@ background export job and the commands ``export_donations``, ``export_ledger`` a
 where the bytes go differs (a response, a file under EXPORT_ROOT, a file or stdout).
 
 Kinds: ``donations`` (one row per gift), ``ledger`` (one row per movement) and ``journal``
-(one per payout: Xero's manual journal in files of at most 300 lines, or QuickBooks' bank
-file). Formats: CSV and XLSX (``export_formats``)."""
+(one per payout and the month-end journals: Xero's manual journal CSV in files of at most
+300 lines, or QuickBooks Online's journal entry import). Formats: CSV and XLSX (``export_formats``)."""
 
 from __future__ import annotations
 
@@ -95,6 +95,10 @@ def export_check(*, kind: str, fmt: str, system: str = "xero") -> None:
         raise ExportError(f"Format {fmt!r}: use csv, csv-bom (for Excel) or xlsx")
     if system not in SYSTEMS:
         raise ExportError(f"Journal {system!r}: use xero or quickbooks")
+    if kind == "journal" and system == "xero" and fmt != "csv":
+        raise ExportError(
+            "Xero imports manual journals from CSV only: choose CSV for the Xero journal"
+        )
 
 
 @dataclass

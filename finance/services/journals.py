@@ -1,13 +1,20 @@
-"""The accounting journals, one per payout (the bank deposit): Xero's manual journal CSV
-(files of at most 300 lines, never splitting a journal) and QuickBooks Online's bank file.
-Each journal balances: the bank line against the gross movements per ledger kind and
-project and Stripe's fees; what Stripe cannot tie to a gift goes to the suspense account."""
+"""The accounting journals, in the importers' own layouts: Xero's manual journal CSV
+(Xero's template columns, dd/mm/yyyy, files of at most 300 lines, never splitting a
+journal; Xero imports no XLSX journal) and QuickBooks Online's journal entry import
+(account names, debits and credits, the project as the class, the company's date format).
+
+One journal per paid payout (the bank deposit): the bank line against the gross movements
+per ledger kind and project and Stripe's fees; what Stripe cannot tie to a gift goes to the
+suspense account. Then the month-end journals (``month_end_journal``) for matched money and
+offline gifts, which no payout carries: each month the date range touches, whole. A journal
+for one payout (``--payout``) is that payout's alone."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import replace
+from datetime import date
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -18,18 +25,34 @@ from django.db.models import Exists, OuterRef, QuerySet
 from donations.models import Payout, PayoutLine
 from finance.services.export_filters import ExportError, ExportFilters, filters_apply, zone_name
 from finance.services.export_formats import ExportSpec
+from finance.services.journal_entry import Entry, account_code, account_name, label
+from finance.services.month_end_journal import month_end_journals
 
+# Xero's manual journal import template (an asterisk marks a column Xero requires).
 XERO_HEADERS = [
-    "Narration",
-    "Date",
+    "*Narration",
+    "*Date",
     "Description",
-    "AccountCode",
-    "TaxRate",
-    "Amount",
+    "*AccountCode",
+    "*TaxRate",
+    "*Amount",
     "TrackingName1",
     "TrackingOption1",
+    "TrackingName2",
+    "TrackingOption2",
 ]
-QUICKBOOKS_HEADERS = ["Date", "Description", "Amount"]
+# QuickBooks Online's journal entry import; "Currency" is added when multicurrency is on.
+QUICKBOOKS_HEADERS = [
+    "Journal No",
+    "Journal Date",
+    "Account Name",
+    "Debits",
+    "Credits",
+    "Description",
+    "Name",
+    "Location",
+    "Class",
+]
 LINE_KINDS = {
     "charge": "gift",
     "payment": "gift",
@@ -40,21 +63,27 @@ LINE_KINDS = {
     "adjustment": "dispute_withdrawal",
     "dispute": "dispute_withdrawal",
 }
-
-
-def _account(kind: str) -> str:
-    accounts = settings.JOURNAL_ACCOUNTS
-    return str(accounts.get(kind) or accounts["other"])
+XERO_MAX_LINES = 300  # Xero's manual-journal import takes at most 300 lines a file
+OPTION_MAX = 100  # a Xero tracking option's and a QuickBooks class's longest name
 
 
 def payouts_queryset(f: ExportFilters) -> QuerySet[Payout]:
     """Paid payouts, by arrival date in the charity's zone (the date the bank shows). With a
     project: the payouts that carried any of its money, each whole, so every journal still
-    balances and equals the bank deposit (its lines say their project)."""
+    balances and equals the bank deposit (its lines say their project). One payout asked
+    for by its id, whatever its date: only when paid (a failed or in-transit payout is no
+    bank deposit); ExportError says why not."""
     qs = Payout.objects.filter(status=Payout.Status.PAID)
     if f.payout:
-        # One payout asked for by its id: whatever its date or status.
-        qs = Payout.objects.filter(stripe_id=f.payout)
+        asked = Payout.objects.filter(stripe_id=f.payout).first()
+        if asked is None:
+            raise ExportError(f"No payout {f.payout!r}")
+        if asked.status != Payout.Status.PAID:
+            raise ExportError(
+                f"Payout {f.payout} is {asked.get_status_display().lower()}, not paid: only a "
+                "paid payout is a bank deposit to journal"
+            )
+        qs = qs.filter(stripe_id=f.payout)
         f = replace(f, date_from=None, date_to=None)
     qs = filters_apply(qs, f, moment="arrival_date", project=None)
     if f.project_id:
@@ -65,20 +94,14 @@ def payouts_queryset(f: ExportFilters) -> QuerySet[Payout]:
     return qs.order_by("arrival_date", "id")
 
 
-XERO_MAX_LINES = 300  # Xero's manual-journal import takes at most 300 lines a file
+def _day(payout: Payout) -> date:
+    moment = payout.arrival_date or payout.created
+    if moment is None:
+        raise ExportError(f"Payout {payout.stripe_id} has no arrival date to journal it on")
+    return moment.astimezone(ZoneInfo(zone_name())).date()
 
 
-@dataclass
-class Journal:
-    payout: Payout
-    lines: list[tuple[str, str, Decimal, str]]  # description, account, amount, project
-
-    @property
-    def balanced(self) -> bool:
-        return sum((line[2] for line in self.lines), Decimal(0)) == 0
-
-
-def payout_journal(payout: Payout) -> Journal:
+def payout_journal(payout: Payout) -> Entry:
     """The payout as one balanced journal: the bank line (debit the payout's amount), and
     per ledger kind and project the gross movements (credit money in, debit money out) and
     Stripe's fees (debit). Lines Stripe cannot tie to a gift go to the suspense account;
@@ -96,72 +119,100 @@ def payout_journal(payout: Payout) -> Journal:
         sums[(k, project or "")] -= amount
         if fee:
             fees[project or ""] += fee
-    journal: list[tuple[str, str, Decimal, str]] = [
-        (f"Stripe payout {payout.stripe_id}", _account("bank"), Decimal(payout.amount.amount), "")
-    ]
+    currency = str(payout.amount.currency)
+    entry = Entry(
+        number=f"PAYOUT-{payout.pk}",
+        narration=f"Stripe payout {payout.stripe_id} ({currency})",
+        day=_day(payout),
+        currency=currency,
+    )
+    entry.add("Stripe payout to the bank", "bank", Decimal(payout.amount.amount))
     for (kind, project), amount in sorted(sums.items()):
         if amount:
-            journal.append((f"{kind.replace('_', ' ')}", _account(kind), amount, project))
+            entry.add(label(kind, project), kind, amount, project)
     for project, fee in sorted(fees.items()):
-        journal.append(("Stripe fees", _account("fee"), fee, project))
-    off = sum((line[2] for line in journal), Decimal(0))
+        entry.add(label("fee", project), "fee", fee, project)
+    off = sum((line.amount for line in entry.lines), Decimal(0))
     if off:
-        journal.append(
-            ("Difference: lines do not add up to the payout", _account("other"), -off, "")
-        )
-    return Journal(payout=payout, lines=journal)
+        entry.add("Difference: the lines do not add up to the payout", "other", -off)
+    return entry
 
 
-def _date(payout: Payout) -> str:
-    moment = payout.arrival_date or payout.created
-    if moment is None:
-        return ""
-    return moment.astimezone(ZoneInfo(zone_name())).date().isoformat()
+def journal_entries(f: ExportFilters) -> list[Entry]:
+    """The payouts' journals, then the month-end journals (none for one payout by id)."""
+    entries = [payout_journal(p) for p in payouts_queryset(f)]
+    if not f.payout:
+        entries += month_end_journals(f)
+    return entries
 
 
-def xero_rows(journals: list[Journal]) -> Iterator[tuple[Any, ...]]:
+def _option(project: str) -> str:
+    return project[:OPTION_MAX]
+
+
+def xero_rows(entries: list[Entry]) -> Iterator[tuple[Any, ...]]:
     tax = str(settings.JOURNAL_TAX_RATE)
-    for j in journals:
-        narration = f"Stripe payout {j.payout.stripe_id} ({j.payout.currency})"
-        for description, account, amount, project in j.lines:
+    tracking = str(settings.JOURNAL_TRACKING_NAME)
+    for e in entries:
+        day = f"{e.day:%d/%m/%Y}"
+        for line in e.lines:
             yield (
-                narration,
-                _date(j.payout),
-                description,
-                account,
+                e.narration,
+                day,
+                line.description,
+                account_code(line.kind),
                 tax,
-                amount,
-                "Project" if project else "",
-                project,
+                line.amount,
+                tracking if line.project else "",
+                _option(line.project),
+                "",
+                "",
             )
 
 
-def quickbooks_rows(journals: list[Journal]) -> Iterator[tuple[Any, ...]]:
-    for j in journals:
-        yield (
-            _date(j.payout),
-            f"Stripe payout {j.payout.stripe_id}",
-            Decimal(j.payout.amount.amount),
-        )
+def quickbooks_headers() -> list[str]:
+    return QUICKBOOKS_HEADERS + (["Currency"] if settings.JOURNAL_QUICKBOOKS_MULTICURRENCY else [])
 
 
-def xero_files(journals: list[Journal]) -> list[list[Journal]]:
+def quickbooks_rows(entries: list[Entry]) -> Iterator[tuple[Any, ...]]:
+    pattern = "%m/%d/%Y" if settings.JOURNAL_QUICKBOOKS_DATE_FORMAT == "mm/dd/yyyy" else "%d/%m/%Y"
+    currency = bool(settings.JOURNAL_QUICKBOOKS_MULTICURRENCY)
+    for e in entries:
+        day = e.day.strftime(pattern)
+        for line in e.lines:
+            debit = line.amount if line.amount > 0 else ""
+            credit = -line.amount if line.amount < 0 else ""
+            row: tuple[Any, ...] = (
+                e.number,
+                day,
+                account_name(line.kind),
+                debit,
+                credit,
+                line.description,
+                "",
+                "",
+                _option(line.project),
+            )
+            yield (*row, e.currency) if currency else row
+
+
+def xero_files(entries: list[Entry]) -> list[list[Entry]]:
     """Journals grouped into files of at most 300 lines, never splitting a journal."""
-    files: list[list[Journal]] = []
-    current: list[Journal] = []
+    files: list[list[Entry]] = []
+    current: list[Entry] = []
     size = 0
-    for j in journals:
-        if len(j.lines) > XERO_MAX_LINES:
+    for e in entries:
+        if len(e.lines) > XERO_MAX_LINES:
             raise ExportError(
-                f"Payout {j.payout.stripe_id} needs {len(j.lines)} journal lines, more than "
-                f"Xero's {XERO_MAX_LINES} a file: use the QuickBooks bank CSV, or enter it in Xero "
+                f"{e.narration} needs {len(e.lines)} journal lines, more than Xero's "
+                f"{XERO_MAX_LINES} a file: use the QuickBooks journal, or enter it in Xero "
                 "by hand in parts"
             )
-        if size + len(j.lines) > XERO_MAX_LINES:
+        if size + len(e.lines) > XERO_MAX_LINES:
             files.append(current)
             current, size = [], 0
-        current.append(j)
-        size += len(j.lines)
+        current.append(e)
+        size += len(e.lines)
     if current:
         files.append(current)
     return files
@@ -169,17 +220,17 @@ def xero_files(journals: list[Journal]) -> list[list[Journal]]:
 
 def journal_spec(f: ExportFilters, *, system: str = "xero", part: int = 0) -> ExportSpec:
     """One file of the journal (``part`` of the Xero files; QuickBooks is one file)."""
-    journals = [payout_journal(p) for p in payouts_queryset(f)]
+    entries = journal_entries(f)
     if system == "quickbooks":
         return ExportSpec(
             kind="journal",
-            headers=QUICKBOOKS_HEADERS,
+            headers=quickbooks_headers(),
             queryset=payouts_queryset(f),
-            row_source=lambda: quickbooks_rows(journals),
-            file_stem="quickbooks-bank",
-            count=lambda: len(journals),
+            row_source=lambda: quickbooks_rows(entries),
+            file_stem="quickbooks-journal",
+            count=lambda: sum(len(e.lines) for e in entries),
         )
-    files = xero_files(journals) or [[]]
+    files = xero_files(entries) or [[]]
     chosen = files[part] if part < len(files) else []
     return ExportSpec(
         kind="journal",
@@ -187,6 +238,6 @@ def journal_spec(f: ExportFilters, *, system: str = "xero", part: int = 0) -> Ex
         queryset=payouts_queryset(f),
         row_source=lambda: xero_rows(chosen),
         file_stem="xero-journal" if len(files) == 1 else f"xero-journal-{part + 1}-of-{len(files)}",
-        count=lambda: sum(len(j.lines) for j in chosen),
+        count=lambda: sum(len(e.lines) for e in chosen),
         parts=len(files),
     )

@@ -164,21 +164,25 @@ def test_the_journal_balances_per_payout_and_splits_at_300_lines(
     from finance.services import journals as ledger_export
 
     payout = books["payout"]
+    narration = f"Stripe payout {payout.stripe_id} (USD)"
     call_command("export_journal", "-o", str(tmp_path / "j.csv"))
-    lines = _read(tmp_path / "j.csv")
-    assert list(lines[0]) == ledger_export.XERO_HEADERS
-    assert sum(Decimal(r["Amount"]) for r in lines) == 0
-    bank = [r for r in lines if r["AccountCode"] == "090"]
-    assert [Decimal(r["Amount"]) for r in bank] == [payout.amount.amount]
-    assert all(r["Narration"] == f"Stripe payout {payout.stripe_id} (USD)" for r in lines)
+    everything = _read(tmp_path / "j.csv")
+    assert list(everything[0]) == ledger_export.XERO_HEADERS
+    assert sum(Decimal(r["*Amount"]) for r in everything) == 0
+    lines = [r for r in everything if r["*Narration"] == narration]  # the payout's journal
+    assert sum(Decimal(r["*Amount"]) for r in lines) == 0
+    bank = [r for r in lines if r["*AccountCode"] == "090"]
+    assert [Decimal(r["*Amount"]) for r in bank] == [payout.amount.amount]
+    # The rest is the month-end journal of the matched money (the pool matched both gifts).
+    assert {r["*Narration"] for r in everything} - {narration} == {
+        f"Matched gifts, month end {bank[0]['*Date'][6:]}-{bank[0]['*Date'][3:5]} (USD)"
+    }
     call_command("export_journal", "--journal", "quickbooks", "-o", str(tmp_path / "q.csv"))
-    assert _read(tmp_path / "q.csv") == [
-        {
-            "Date": lines[0]["Date"],
-            "Description": f"Stripe payout {payout.stripe_id}",
-            "Amount": str(payout.amount.amount),
-        }
+    qb = [r for r in _read(tmp_path / "q.csv") if r["Journal No"] == f"PAYOUT-{payout.pk}"]
+    assert [Decimal(r["Debits"]) for r in qb if r["Account Name"] == "Business Bank Account"] == [
+        payout.amount.amount
     ]
+    assert sum(Decimal(r["Debits"] or 0) for r in qb) == sum(Decimal(r["Credits"] or 0) for r in qb)
     monkeypatch.setattr(ledger_export, "XERO_MAX_LINES", len(lines))
     # Two payouts' journals do not fit one file: two files, each balanced.
     second = Payout.objects.create(
@@ -196,11 +200,14 @@ def test_the_journal_balances_per_payout_and_splits_at_300_lines(
             donation=line.donation,
             ledger_entry=line.ledger_entry,
         )
+    call_command("export_journal", "--payout", payout.stripe_id, "-o", str(tmp_path / "one.csv"))
+    assert _read(tmp_path / "one.csv") == lines  # one payout: its journal alone
     call_command("export_journal", "-o", str(tmp_path / "two.csv"))
     first, other = _read(tmp_path / "two.csv"), _read(tmp_path / "two-2.csv")
     assert len(first) == len(other) == len(lines)
-    assert sum(Decimal(r["Amount"]) for r in first) == sum(Decimal(r["Amount"]) for r in other) == 0
-    with pytest.raises(CommandError, match="needs 2 files"):
+    assert sum(Decimal(r["*Amount"]) for r in first) == 0
+    assert sum(Decimal(r["*Amount"]) for r in other) == 0
+    with pytest.raises(CommandError, match="needs 3 files"):
         call_command("export_journal", "-o", "-", stdout=io.StringIO())
 
 
@@ -320,9 +327,10 @@ def test_the_journal_from_the_exports_page(
     response = finance_client.post(url, {"kind": "journal", "format": "csv", "journal": "xero"})
     assert response.status_code == 200
     lines = _csv(response.content)
-    assert sum(Decimal(r["Amount"]) for r in lines) == 0
+    assert sum(Decimal(r["*Amount"]) for r in lines) == 0
     qb = finance_client.post(url, {"kind": "journal", "format": "csv", "journal": "quickbooks"})
-    assert [r["Amount"] for r in _csv(qb.content)] == [str(books["payout"].amount.amount)]
+    bank = [r for r in _csv(qb.content) if r["Account Name"] == "Business Bank Account"]
+    assert [r["Debits"] for r in bank] == [str(books["payout"].amount.amount)]
     # More than one Xero file: a ZIP of them.
     monkeypatch.setattr(ledger_export, "XERO_MAX_LINES", len(lines))
     Payout.objects.create(
@@ -345,7 +353,9 @@ def test_the_copy_file_and_the_streamed_csv_are_the_same_rows(books: dict[str, A
         spec = export_spec(kind, export_filters.ExportFilters())
         copied = io.BytesIO()
         rows = export_formats.write_csv(spec, copied)
-        streamed = b"".join(export_formats.csv_chunks(export_spec(kind, export_filters.ExportFilters())))
+        streamed = b"".join(
+            export_formats.csv_chunks(export_spec(kind, export_filters.ExportFilters()))
+        )
         a = list(csv.reader(io.StringIO(copied.getvalue().decode())))
         b = list(csv.reader(io.StringIO(streamed.decode())))
         assert a == b and len(a) == rows + 1 and rows > 0, kind
@@ -362,18 +372,23 @@ def test_the_journal_for_a_project_is_the_payouts_that_carried_its_money_whole(
         status="paid",
         arrival_date=payout.arrival_date,
     )
+
+    def payouts(path: Path) -> list[dict[str, str]]:
+        return [r for r in _read(path) if r["*Narration"].startswith("Stripe payout")]
+
     call_command("export_journal", "-o", str(tmp_path / "all.csv"))
-    assert {r["Narration"] for r in _read(tmp_path / "all.csv")} == {
+    assert {r["*Narration"] for r in payouts(tmp_path / "all.csv")} == {
         f"Stripe payout {payout.stripe_id} (USD)",
         "Stripe payout po_elsewhere (USD)",
     }
     project = books["usd"].project
     call_command("export_journal", "--project", project.slug, "-o", str(tmp_path / "p.csv"))
-    lines = _read(tmp_path / "p.csv")
-    assert {r["Narration"] for r in lines} == {f"Stripe payout {payout.stripe_id} (USD)"}
-    assert sum(Decimal(r["Amount"]) for r in lines) == 0  # whole, so still balanced
-    assert [Decimal(r["Amount"]) for r in lines if r["AccountCode"] == "090"] == [
+    lines = payouts(tmp_path / "p.csv")
+    assert {r["*Narration"] for r in lines} == {f"Stripe payout {payout.stripe_id} (USD)"}
+    assert sum(Decimal(r["*Amount"]) for r in lines) == 0  # whole, so still balanced
+    assert [Decimal(r["*Amount"]) for r in lines if r["*AccountCode"] == "090"] == [
         payout.amount.amount
     ]
+    # The other project has no payout and no match or offline gift: nothing to journal.
     call_command("export_journal", "--project", other.slug, "-o", str(tmp_path / "none.csv"))
     assert _read(tmp_path / "none.csv") == []

@@ -48,8 +48,10 @@ class ExportCommand(BaseCommand):
             parser.add_argument(
                 "--journal",
                 default="xero",
-                help="xero (manual journal, files of at most 300 lines: FILE, FILE-2, ...) "
-                "or quickbooks (bank CSV, one line per payout)",
+                help="xero (manual journal CSV, files of at most 300 lines: FILE, FILE-2, "
+                "...) or quickbooks (QuickBooks Online journal entries); one journal per paid "
+                "payout, then the month-end journals (matched money, offline gifts by batch) "
+                "of each month the dates touch",
             )
         parser.add_argument(
             "-o", "--output", required=True, help="the file to write, or - for standard output"
