@@ -87,6 +87,7 @@ def donation_columns() -> list[Column]:
         Column("tribute_name", "tribute_name"),
         Column("anonymous", yes_no("anonymous")),
         *offline_columns(),
+        Column("receipt_number", "receipt_number"),
     ]
 
 

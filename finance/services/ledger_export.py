@@ -84,6 +84,9 @@ def ledger_columns() -> list[Column]:
         Column("note", "note"),
         Column("account", account),
         Column("contra_account", contra),
+        # When a movement that happened in a closed month was dated into the open one: when
+        # it really happened (empty otherwise).
+        Column(f"happened ({z})", local_text("original_occurred_at")),
     ]
 
 

@@ -5,15 +5,20 @@ reversals are dated when the refund happened, never at the gift's time (found it
 
 from __future__ import annotations
 
+import csv
+import tempfile
 import threading
 import time
 import uuid
 from datetime import datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
+from django.conf import settings
 from django.core.management import call_command
 from django.db import connection, connections, transaction
 from django.test import Client
@@ -128,6 +133,22 @@ def test_a_late_refund_is_dated_in_the_open_month_and_reconcile_sees_a_forced_ro
     assert month_of(gift.occurred_at) == closed_month  # what the month held stays in it
     code, out = _check()
     assert code == 0, out
+    # The ledger export says when the late refund really happened, and the gifts export
+    # carries the gift's receipt number.
+    out_dir = Path(tempfile.mkdtemp())
+    call_command("export_ledger", "-o", str(out_dir / "l.csv"))
+    call_command("export_donations", "-o", str(out_dir / "d.csv"))
+    with (out_dir / "l.csv").open(newline="") as fh:
+        ledger = {row["kind"]: row for row in csv.DictReader(fh)}
+    happened = next(k for k in ledger[K.REFUND] if k.startswith("happened ("))
+    assert ledger[K.REFUND][happened].startswith(
+        f"{refunded_at.astimezone(ZoneInfo(settings.TIME_ZONE)):%Y-%m-%d %H:%M}"
+    )
+    assert ledger[K.GIFT][happened] == ""
+    with (out_dir / "d.csv").open(newline="") as fh:
+        (row,) = list(csv.DictReader(fh))
+    d.refresh_from_db()
+    assert d.receipt_number and row["receipt_number"] == d.receipt_number
 
     refund = LedgerEntry.objects.get(donation=d, kind=K.REFUND)
     with connection.cursor() as cursor:  # what no code path may do: force it back
