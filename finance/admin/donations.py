@@ -9,8 +9,9 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 
@@ -78,6 +79,15 @@ class FinanceDonationAdmin(DonationAdmin):
             fields = [f for f in fields if f.lstrip("=^@") not in CONTACT_FIELDS]
         return fields
 
+    def lookup_allowed(self, lookup: str, value: str, request: HttpRequest | None = None) -> bool:
+        # Django allows any lookup on a model's own field through the URL: without this,
+        # ?donor_email__startswith=a finds an address letter by letter for staff who may
+        # not see it (the admin answers 400, DisallowedModelAdminLookup).
+        field = lookup.split("__", 1)[0]
+        if field in CONTACT_FIELDS and (request is None or not request.user.has_perm(P_CONTACT)):
+            return False
+        return bool(super().lookup_allowed(lookup, value, request))
+
     def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         fields = list(super().get_fields(request, obj))
         if not request.user.has_perm(P_CONTACT):
@@ -138,11 +148,17 @@ class FinanceDonationAdmin(DonationAdmin):
     def change_view(
         self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None
     ) -> HttpResponse:
+        try:
+            pk = uuid.UUID(unquote(object_id))
+        except ValueError:
+            # A mistyped id (or a tool's URL missing its id: ".../resend/" lands here as
+            # "<junk>/resend"), never a query with a value that is not a UUID.
+            raise Http404("No gift has this id.") from None
         extra = dict(extra_context or {})
         extra["can_refund"] = request.user.has_perm(P_REFUND)
         extra["can_resend"] = request.user.has_perm(P_SEND)
         extra["can_cancel_monthly"] = monthly_cancellable(
-            request, Donation.objects.filter(pk=object_id).first()
+            request, Donation.objects.filter(pk=pk).first()
         )
         return super().change_view(request, object_id, form_url, extra)
 

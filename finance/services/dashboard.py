@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db.models import Count, Q, Sum
-from django.db.models.functions import TruncMonth
+from django.db.models.functions import Coalesce, TruncMonth
 
 from donations.models import LedgerEntry, Payout, PayoutLine
 from projects.models import Project
@@ -96,9 +96,16 @@ def dashboard_build(
             )
         )
     board.totals = {name: totals[name] for name in COLUMNS}
+    # Payouts by the day the bank shows them (arrival, else Stripe's creation time), in the
+    # same range as the rest of the page; not per project (a payout carries many).
+    payouts = Payout.objects.alias(moment=Coalesce("arrival_date", "created"))
+    if start:
+        payouts = payouts.filter(moment__gte=start)
+    if end:
+        payouts = payouts.filter(moment__lt=end)
     board.payouts = [
         dict(p)
-        for p in Payout.objects.values("status", "amount_currency")
+        for p in payouts.values("status", "amount_currency")
         .annotate(count=Count("id"), total=Sum("amount"))
         .order_by("status", "amount_currency")
     ]
