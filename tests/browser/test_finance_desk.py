@@ -102,7 +102,7 @@ def test_the_donations_list_fits_1280_pixels(
                  .map(e => e.scrollWidth - e.clientWidth)"""
     )
     assert overflow == [0, 0], f"the page and the list scroll sideways by {overflow} px"
-    amount = page.locator("#result_list td.field-amount_display").first
+    amount = page.locator("#result_list td.field-amount_money").first
     expect(amount).to_have_text("1,250.00 USD")
     assert amount.evaluate("e => getComputedStyle(e).textAlign") == "right"
     assert page.js_errors == []
