@@ -4,9 +4,12 @@ the money fields' history on each page and every pool change in the action log."
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import admin
 from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
 
 from donations.admin import LedgerEntryAdmin, MatchingPoolAdmin, PayoutAdmin, PayoutLineAdmin
 from donations.models import LedgerEntry, MatchingPool, Payout, PayoutLine
@@ -21,6 +24,7 @@ from finance.admin.money_lists import (
 )
 from finance.models import FinanceAction
 from finance.services.action_log import action_record
+from finance.services.dashboard import PAYOUT_COLUMNS, payout_summary
 
 PAYOUT_HISTORY_SHOWN = ["status", "amount", "arrival_date", "lines_status", "difference"]
 POOL_HISTORY_SHOWN = ["cap", "ratio", "starts_at", "ends_at", "active", "allocated"]
@@ -72,6 +76,59 @@ class FinancePayoutAdmin(MoneyListMixin, FieldHistoryMixin, PayoutAdmin):
         "difference",
     ]
     money_totals = (TotalsGroup("amount_currency", (("Amount", "amount"),)),)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None:
+            fields[:0] = ["per_project", "journal_link"]
+        return fields
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        fields = list(super().get_fields(request, obj))
+        # The summary first: what a finance officer opens a payout for.
+        for name in ("journal_link", "per_project"):
+            if name in fields:
+                fields.remove(name)
+                fields.insert(0, name)
+        return fields
+
+    @admin.display(description="Per project")
+    def per_project(self, obj: Payout) -> str:
+        rows = payout_summary(obj)
+        if not rows:
+            return "No ledger rows are tied to this payout yet."
+        head = format_html_join(
+            "", '<th class="num">{}</th>', ((c.capitalize(),) for c in PAYOUT_COLUMNS)
+        )
+        body = format_html_join(
+            "",
+            "<tr><td>{}</td>{}</tr>",
+            (
+                (
+                    row["project"],
+                    format_html_join(
+                        "",
+                        '<td class="num">{}</td>',
+                        ((money_text(v, obj.currency),) for v in row["figures"].values()),
+                    ),
+                )
+                for row in rows
+            ),
+        )
+        return format_html(
+            '<table class="finance-table payout-summary"><thead><tr><th>Project</th>{}</tr>'
+            "</thead><tbody>{}</tbody></table>",
+            head,
+            body,
+        )
+
+    @admin.display(description="Journal")
+    def journal_link(self, obj: Payout) -> str:
+        url = reverse("admin:donations_financedesk_exports")
+        query = urlencode({"kind": "journal", "payout": obj.stripe_id})
+        return format_html(
+            '<a href="{}?{}">Download this payout\'s journal (Xero or QuickBooks)</a>', url, query
+        )
 
     @admin.display(description="Amount", ordering="amount")
     def amount_money(self, obj: Payout) -> str:

@@ -119,6 +119,36 @@ def dashboard_build(
     return board
 
 
+PAYOUT_COLUMNS = ("gross", "fees", "refunds", "disputes", "offline", "net")
+
+
+def payout_summary(payout: Payout) -> list[dict[str, Any]]:
+    """What a payout carried, per project: the ledger rows tied to it (by the payout's
+    lines), summed as the dashboard's columns, in the settlement currency; a last row of
+    totals. Rows with no project (Stripe's own fees, adjustments) are "No project"."""
+    sums = {
+        name: Sum(COLUMNS[name][0], filter=Q(kind__in=COLUMNS[name][1]), default=Decimal(0))
+        for name in PAYOUT_COLUMNS
+    }
+    grouped = (
+        LedgerEntry.objects.filter(payout=payout)
+        .values("project__title")
+        .annotate(**sums)
+        .order_by("project__title")
+    )
+    rows: list[dict[str, Any]] = []
+    totals: dict[str, Decimal] = defaultdict(Decimal)
+    for found in grouped:
+        row: dict[str, Any] = dict(found)
+        figures = {name: _cents(row[name]) for name in PAYOUT_COLUMNS}
+        for name, value in figures.items():
+            totals[name] += value
+        rows.append({"project": row["project__title"] or "No project", "figures": figures})
+    if rows:
+        rows.append({"project": "Total", "figures": {n: totals[n] for n in PAYOUT_COLUMNS}})
+    return rows
+
+
 def _cents(value: Any) -> Decimal:
     return Decimal(str(value or 0)).quantize(CENT)
 

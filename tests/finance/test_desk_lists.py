@@ -150,3 +150,30 @@ def test_the_dashboard_has_thousands_marks_and_says_what_each_column_holds(
     html = finance_client.get("/admin/donations/financedesk/dashboard/").content.decode()
     assert "12,345.60 USD" in html
     assert "<dt>Matched</dt>" in html and "not in the net" in html
+
+
+def test_a_payout_page_shows_its_money_per_project_and_links_its_journal(
+    finance_client: Client, project: Project
+) -> None:
+    from donations.models import LedgerEntry
+
+    payout = PayoutFactory.create(stripe_id="po_summary", amount=Money(Decimal("1164.00"), "USD"))
+    now = timezone.now()
+    for kind, settled in (("gift", "1200.00"), ("fee", "-36.00")):
+        LedgerEntry.objects.create(
+            kind=kind,
+            project=project,
+            amount=Money(Decimal(settled), "USD"),
+            settled=Money(Decimal(settled), "USD"),
+            occurred_at=now,
+            payout=payout,
+        )
+    html = finance_client.get(f"/admin/donations/payout/{payout.pk}/change/").content.decode()
+    assert 'class="finance-table payout-summary"' in html
+    assert project.title in html
+    assert "1,200.00 USD" in html and "-36.00 USD" in html and "1,164.00 USD" in html
+    link = "/admin/donations/financedesk/exports/?kind=journal&amp;payout=po_summary"
+    assert link in html
+    form = finance_client.get(link.replace("&amp;", "&")).content.decode()
+    assert 'value="po_summary"' in form
+    assert '<option value="journal" selected>' in form
