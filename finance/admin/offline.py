@@ -76,6 +76,10 @@ class OfflineGiftInline(ReadOnlyInline):
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return bool(request.user.has_perm(P_OFFLINE))
 
+    def get_queryset(self, request: HttpRequest) -> Any:
+        # Each row shows its gift's title, which names the project.
+        return super().get_queryset(request).select_related("donation__project")
+
 
 class OfflinePermission:
     def has_module_permission(self, request: HttpRequest) -> bool:
