@@ -11,7 +11,9 @@
   their unique index, a donation's UUID to the primary key, an email address to the index on
   ``LOWER(donor_email)``, anything else to the trigram index on ``UPPER(donor_name)``
   (``icontains``), which needs three characters; a shorter name finds nothing and the admin
-  says to type more.
+  says to type more. A payout id (``po_``) finds its gifts through the payout's lines, a
+  balance transaction (``txn_``) through the ledger's index on it. An amount is not
+  searched: no index on a gift's amount serves it at a million rows.
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ from django.db import connections
 from django.db.models import Q, QuerySet
 from django.db.models.functions import Lower
 from django.utils.functional import cached_property
+
+from donations.models import LedgerEntry, Payout, PayoutLine
 
 EXACT_COUNT_UP_TO = 10_000
 MAX_RELATED = 100  # related rows an exact id can match (one, in practice)
@@ -115,6 +119,17 @@ def donation_search(
     term = term.strip()
     if not term:
         return queryset
+    if term.startswith("po_"):
+        # The gifts in a payout: the payout by its unique id, its lines by their payout
+        # index, the gifts by primary key.
+        lines = PayoutLine.objects.filter(
+            payout__in=Payout.objects.filter(stripe_id=term).values("pk"), donation__isnull=False
+        )
+        return queryset.filter(pk__in=lines.values("donation_id"))
+    if term.startswith("txn_"):
+        # A balance transaction: the ledger's rows for it (ledger_balance_txn index).
+        rows = LedgerEntry.objects.filter(balance_transaction_id=term, donation__isnull=False)
+        return queryset.filter(pk__in=rows.values("donation_id"))
     for prefix, field in STRIPE_ID_FIELDS.items():
         if term.startswith(prefix):
             return queryset.filter(**{field: term}) if may(field) else queryset.none()

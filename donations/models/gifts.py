@@ -189,7 +189,9 @@ class Donation(models.Model):
                     setattr(self, name, Money(0, currency))
 
     def __str__(self) -> str:
-        return f"{self.amount} to {self.project_id} ({self.status})"
+        # The project's title (one query unless the project was selected with the gift:
+        # lists that show gifts select it) and the status as people read it.
+        return f"{self.amount} to {self.project.title} ({self.get_status_display()})"
 
     @property
     def total_charge(self):  # type: ignore[no-untyped-def]

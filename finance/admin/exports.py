@@ -196,7 +196,10 @@ def exports_view(model_admin: Any, request: HttpRequest) -> HttpResponseBase:
                 )
         status = 400
     else:
-        form = ExportForm()
+        # A link may fill the form in (the payout page's "its journal": kind, payout).
+        form = ExportForm(
+            initial={k: request.GET[k] for k in ("kind", "payout", "journal") if k in request.GET}
+        )
     jobs = ExportJob.objects.filter(requested_by_id=request.user.pk).order_by("-created_at")[:20]
     return desk_page(
         model_admin,

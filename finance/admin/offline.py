@@ -9,7 +9,8 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.contrib.admin.utils import unquote
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils import timezone
@@ -27,7 +28,10 @@ class OfflineGiftForm(forms.Form):
         queryset=Project.objects.order_by("title")
     )
     amount = forms.DecimalField(max_digits=14, decimal_places=3, min_value=Decimal("0.001"))
-    currency = forms.ChoiceField(choices=[(c, c) for c in settings.CURRENCIES])
+    currency = forms.ChoiceField(
+        choices=[(c, c) for c in settings.CURRENCIES],
+        help_text="The project's own currency, as the gift was banked.",
+    )
     donor_name = forms.CharField(max_length=120)
     donor_email = forms.EmailField(required=False, help_text="A receipt goes here when given.")
     method = forms.ChoiceField(choices=OfflineGift.Method.choices)
@@ -41,14 +45,40 @@ class OfflineGiftForm(forms.Form):
     note = forms.CharField(max_length=300, required=False)
 
 
+def _project_initial(request: HttpRequest) -> dict[str, Any]:
+    """The form's project and currency: the project's own currency when one is asked for
+    (``?project=``), else the site's default; the service refuses a currency that is not
+    the project's, and this keeps the form from proposing one."""
+    project = None
+    raw = request.GET.get("project", "")
+    if raw.isdigit():
+        project = Project.objects.filter(pk=int(raw)).first()
+    if project is None:
+        batch = request.GET.get("batch", "")
+        found = OfflineBatch.objects.filter(pk=int(batch)).first() if batch.isdigit() else None
+        currency = found.expected_total.currency if found else settings.DEFAULT_CURRENCY
+        return {"currency": str(currency)}
+    return {"project": project.pk, "currency": project.currency}
+
+
 class VoidForm(forms.Form):
     reason = forms.CharField(max_length=300)
 
 
 class OfflineGiftInline(ReadOnlyInline):
+    """The batch's gifts, for whoever records offline gifts (the model's own view
+    permission is a superuser's alone: the desk's permission is what counts here)."""
+
     model = OfflineGift
     fields = ["donation", "method", "reference", "received_on", "voided_at"]
     readonly_fields = fields  # type: ignore[assignment]
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return bool(request.user.has_perm(P_OFFLINE))
+
+    def get_queryset(self, request: HttpRequest) -> Any:
+        # Each row shows its gift's title, which names the project.
+        return super().get_queryset(request).select_related("donation__project")
 
 
 class OfflinePermission:
@@ -126,7 +156,11 @@ class OfflineGiftAdmin(OfflinePermission, admin.ModelAdmin):
             title="Record an offline gift",
             submit=submit,
             refused=offline_service.OfflineRefused,
-            initial={"received_on": timezone.localdate(), "batch": request.GET.get("batch")},
+            initial={
+                "received_on": timezone.localdate(),
+                "batch": request.GET.get("batch"),
+                **_project_initial(request),
+            },
         )
 
     def void_view(self, request: HttpRequest, pk: int) -> HttpResponse:
@@ -218,7 +252,11 @@ class OfflineBatchAdmin(OfflinePermission, admin.ModelAdmin):
     def change_view(
         self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None
     ) -> HttpResponse:
-        batch = OfflineBatch.objects.filter(pk=object_id).first()
+        try:
+            pk = int(unquote(object_id))
+        except ValueError:
+            raise Http404("No batch has this id.") from None
+        batch = OfflineBatch.objects.filter(pk=pk).first()
         extra = dict(extra_context or {})
         if batch is not None:
             extra["batch_count"], extra["batch_total"] = offline_service.batch_figures(batch)

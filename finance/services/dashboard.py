@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db.models import Count, Q, Sum
-from django.db.models.functions import TruncMonth
+from django.db.models.functions import Coalesce, TruncMonth
 
 from donations.models import LedgerEntry, Payout, PayoutLine
 from projects.models import Project
@@ -96,9 +96,16 @@ def dashboard_build(
             )
         )
     board.totals = {name: totals[name] for name in COLUMNS}
+    # Payouts by the day the bank shows them (arrival, else Stripe's creation time), in the
+    # same range as the rest of the page; not per project (a payout carries many).
+    payouts = Payout.objects.alias(moment=Coalesce("arrival_date", "created"))
+    if start:
+        payouts = payouts.filter(moment__gte=start)
+    if end:
+        payouts = payouts.filter(moment__lt=end)
     board.payouts = [
         dict(p)
-        for p in Payout.objects.values("status", "amount_currency")
+        for p in payouts.values("status", "amount_currency")
         .annotate(count=Count("id"), total=Sum("amount"))
         .order_by("status", "amount_currency")
     ]
@@ -110,6 +117,36 @@ def dashboard_build(
     )
     board.chart = chart(board.rows)
     return board
+
+
+PAYOUT_COLUMNS = ("gross", "fees", "refunds", "disputes", "offline", "net")
+
+
+def payout_summary(payout: Payout) -> list[dict[str, Any]]:
+    """What a payout carried, per project: the ledger rows tied to it (by the payout's
+    lines), summed as the dashboard's columns, in the settlement currency; a last row of
+    totals. Rows with no project (Stripe's own fees, adjustments) are "No project"."""
+    sums = {
+        name: Sum(COLUMNS[name][0], filter=Q(kind__in=COLUMNS[name][1]), default=Decimal(0))
+        for name in PAYOUT_COLUMNS
+    }
+    grouped = (
+        LedgerEntry.objects.filter(payout=payout)
+        .values("project__title")
+        .annotate(**sums)
+        .order_by("project__title")
+    )
+    rows: list[dict[str, Any]] = []
+    totals: dict[str, Decimal] = defaultdict(Decimal)
+    for found in grouped:
+        row: dict[str, Any] = dict(found)
+        figures = {name: _cents(row[name]) for name in PAYOUT_COLUMNS}
+        for name, value in figures.items():
+            totals[name] += value
+        rows.append({"project": row["project__title"] or "No project", "figures": figures})
+    if rows:
+        rows.append({"project": "Total", "figures": {n: totals[n] for n in PAYOUT_COLUMNS}})
+    return rows
 
 
 def _cents(value: Any) -> Decimal:

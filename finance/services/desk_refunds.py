@@ -14,6 +14,7 @@ proportion).
 from __future__ import annotations
 
 import logging
+import re
 import uuid
 from decimal import Decimal, InvalidOperation
 from typing import Any, cast
@@ -75,9 +76,27 @@ def refund_confirmed(request: RefundRequest) -> bool:
     return bool(request.state == RefundRequest.State.SENT and rid and _in_ledger([rid]))
 
 
+# Digits with commas only between groups of three ("1,000.50"); anything else with a comma
+# ("5,00", "1.000,50") may be a decimal comma, and 5,00 must never refund 500.00.
+THOUSANDS = re.compile(r"^\d{1,3}(,\d{3})+(\.\d*)?$")
+DECIMAL_COMMA = re.compile(r"^(\d{1,3}(\.\d{3})*|\d+),(\d{1,2}|\d{4,})$")
+
+
 def parse_amount(raw: str, currency: str) -> Decimal:
+    """An amount typed by finance: a point for decimals, commas only as thousands marks.
+    An amount that reads as a decimal comma is refused, saying how to write it."""
+    text = str(raw).strip()
+    if "," in text:
+        if THOUSANDS.match(text):
+            text = text.replace(",", "")
+        else:
+            meant = DECIMAL_COMMA.match(text)
+            if meant:
+                whole, _, cents = text.rpartition(",")
+                raise RefundRefused(f"use a point for decimals: {whole.replace('.', '')}.{cents}")
+            raise RefundRefused(f"{raw!r} is not an amount")
     try:
-        amount = Decimal(str(raw).strip().replace(",", ""))
+        amount = Decimal(text)
     except InvalidOperation:
         raise RefundRefused(f"{raw!r} is not an amount") from None
     if not amount.is_finite() or amount <= 0:

@@ -29,24 +29,30 @@ STATEMENT_RUN = "finance.tasks.statement_run"
 
 
 def statement_donors(year: int) -> Iterator[str]:
-    """Every donor (lower-case email) with a gift in the year, in email order."""
+    """Every donor (lower-case email) with a gift in the year, in email order; gifts with
+    no address (an offline gift recorded without one) have no statement to send."""
     emails = (
         Donation.objects.filter(year_gifts(year))
         .annotate(email_lower=Lower("donor_email"))
+        .exclude(email_lower="")
         .values_list("email_lower", flat=True)
         .order_by("email_lower")
         .distinct()
     )
-    yield from emails.iterator(chunk_size=2000)
+    yield from (e for e in emails.iterator(chunk_size=2000) if e.strip())
 
 
 def statement_send(
     *, donor_email: str, year: int, run_id: int | None = None, to: str = "", resend: bool = False
 ) -> bool:
     """Email one donor's statement unless it went out already (``resend`` sends it again,
-    to ``to`` or the donor). Returns True when this call sent it. An advisory lock per
-    donor and year keeps two runs from sending it twice."""
+    to ``to`` or the donor). Returns True when this call sent it, counting only a message
+    that left for an address (Django's mail returns 0 for a message with no recipient, and
+    that was once recorded as sent). An advisory lock per donor and year keeps two runs
+    from sending it twice."""
     email = donor_email.strip().lower()
+    if not email:
+        return False
     with transaction.atomic():
         advisory_xact_lock("statement", email, year)
         sent = StatementSent.objects.filter(donor_email=email, year=year).first()
@@ -63,7 +69,8 @@ def statement_send(
         subject, text, html = statement_render(statement)
         message = EmailMultiAlternatives(subject=subject, body=text, to=[address])
         message.attach_alternative(html, "text/html")
-        message.send()
+        if not message.send():
+            return False
         now = timezone.now()
         if sent is None:
             StatementSent.objects.create(
