@@ -19,8 +19,10 @@
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import Any
 
 from django.contrib.admin.utils import get_fields_from_path
@@ -106,6 +108,33 @@ def exact_search(queryset: QuerySet[Any], fields: Sequence[str], term: str) -> Q
     return queryset.filter(found) if found else queryset.none()
 
 
+AMOUNT_TERM = re.compile(r"^\d{1,3}(,\d{3})*(\.\d{1,3})?$|^\d{1,12}(\.\d{1,3})?$")
+
+
+RECEIPT_TERM = re.compile(r"^\d{4}-\d{6}(-C\d+)?$", re.IGNORECASE)
+
+
+def amount_term(term: str) -> Decimal | None:
+    """A search term that is an amount (digits, an optional point and up to three decimals,
+    commas only as thousands marks), as a Decimal; None for anything else."""
+    if not AMOUNT_TERM.match(term):
+        return None
+    return Decimal(term.replace(",", ""))
+
+
+def _figure_search(queryset: QuerySet[Any], term: str) -> QuerySet[Any] | None:
+    """A term that is a receipt number or an amount; None for any other term."""
+    if RECEIPT_TERM.match(term):
+        # A receipt number (a corrected receipt's suffix left off): its unique index.
+        return queryset.filter(receipt_number=term.upper().split("-C")[0])
+    amount = amount_term(term)
+    if amount is not None:
+        # An amount as finance types it ("50", "1,250.00"): the gifts of exactly that amount,
+        # in any currency (donation_amount index).
+        return queryset.filter(amount=amount)
+    return None
+
+
 def donation_search(
     queryset: QuerySet[Any], term: str, allowed: set[str] | None = None
 ) -> QuerySet[Any]:
@@ -139,6 +168,9 @@ def donation_search(
         pass
     else:
         return queryset.filter(pk=found) if may("id") else queryset.none()
+    by_figure = _figure_search(queryset, term)
+    if by_figure is not None:
+        return by_figure
     if "@" in term:
         if not may("donor_email"):
             return queryset.none()

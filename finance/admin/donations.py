@@ -96,8 +96,9 @@ class FinanceDonationAdmin(MoneyListMixin, DonationAdmin):
     ]
     search_help_text = (
         "A Stripe id (pi_, ch_, cs_, in_, sub_, cus_), a payout (po_) or balance transaction "
-        "(txn_), a donation id, a cheque or bank reference, an email address (exact, any "
-        "case), or three or more letters of a name."
+        "(txn_), a donation id, a receipt number (2026-000123), an amount (50 or 1,250.00), "
+        "a cheque or bank reference, an email address (exact, any case), or three or more "
+        "letters of a name."
     )
     money_totals = (
         TotalsGroup("amount_currency", (("Amount", "amount"),)),

@@ -49,7 +49,11 @@ def test_search_by_each_kind_of_term(finance: Client, project: Project) -> None:
         str(made[7].pk): "Donor Number7<",
         "DONOR8@Example.org": "Donor Number8<",  # email: any case, exact
         "number9": "Donor Number9<",  # name: any part, any case
+        "21.00": "Donor Number11<",  # an amount, as finance types it
+        "2026-000042": "Donor Number10<",  # a receipt number
+        "2026-000042-c1": "Donor Number10<",  # a corrected receipt's number
     }
+    Donation.objects.filter(pk=made[10].pk).update(receipt_number="2026-000042")
     for term, shown in cases.items():
         html, _ = _found(finance, term)
         assert shown in html, term
@@ -91,6 +95,11 @@ def test_list_filters_and_searches_never_scan_the_table(finance: Client, project
         {"q": "cs_plan_3"},
         {"q": "donor3@example.org"},
         {"q": "Number3"},
+        {"q": "25.00"},
+        {"q": "1,025.00"},
+        {"q": "2026-000123"},
+        {"paid_from": "2026-01-01"},
+        {"paid_from": "2026-01-01", "paid_to": "2026-01-31"},
         {"status__exact": "succeeded"},
         {"created_at__gte": "2020-01-01 00:00:00+00:00"},
     ]:
