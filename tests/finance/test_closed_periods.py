@@ -139,16 +139,16 @@ def test_a_late_refund_is_dated_in_the_open_month_and_reconcile_sees_a_forced_ro
     call_command("export_ledger", "-o", str(out_dir / "l.csv"))
     call_command("export_donations", "-o", str(out_dir / "d.csv"))
     with (out_dir / "l.csv").open(newline="") as fh:
-        ledger = {row["kind"]: row for row in csv.DictReader(fh)}
+        ledger = {line["kind"]: line for line in csv.DictReader(fh)}
     happened = next(k for k in ledger[K.REFUND] if k.startswith("happened ("))
     assert ledger[K.REFUND][happened].startswith(
         f"{refunded_at.astimezone(ZoneInfo(settings.TIME_ZONE)):%Y-%m-%d %H:%M}"
     )
     assert ledger[K.GIFT][happened] == ""
     with (out_dir / "d.csv").open(newline="") as fh:
-        (row,) = list(csv.DictReader(fh))
+        (exported,) = list(csv.DictReader(fh))
     d.refresh_from_db()
-    assert d.receipt_number and row["receipt_number"] == d.receipt_number
+    assert d.receipt_number and exported["receipt_number"] == d.receipt_number
 
     refund = LedgerEntry.objects.get(donation=d, kind=K.REFUND)
     with connection.cursor() as cursor:  # what no code path may do: force it back
