@@ -22,7 +22,7 @@ from donations.models import Donation
 from donations.services.receipts import receipt_resend
 from finance.admin.desk_pages import form_page, require
 from finance.admin.exports import export_respond
-from finance.admin.field_history import history_table
+from finance.admin.field_history import DONATION_HISTORY_SHOWN, history_table
 from finance.admin.list_filters import MethodFilter, PaidRangeFilter, PayoutFilter
 from finance.admin.money_lists import (
     MONEY_CHANGE_LIST,
@@ -42,26 +42,13 @@ from finance.permissions import CONTACT_FIELDS, P_CONTACT, P_EXPORT, P_REFUND, P
 from finance.services.action_log import action_record
 from finance.services.export_filters import ExportFilters
 
-DONATION_HISTORY_SHOWN = [
-    "status",
-    "charged",
-    "settled",
-    "stripe_fee",
-    "net",
-    "refunded",
-    "counted",
-    "needs_review",
-]
-
 
 class ResendForm(forms.Form):
     to = forms.EmailField(
         required=False, help_text="Leave empty to send it to the donor's email on the gift."
     )
 
-
 admin.site.unregister(Donation)
-
 
 @admin.register(Donation)
 class FinanceDonationAdmin(MoneyListMixin, DonationAdmin):

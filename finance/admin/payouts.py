@@ -13,7 +13,7 @@ from django.utils.html import format_html, format_html_join
 
 from donations.admin import LedgerEntryAdmin, MatchingPoolAdmin, PayoutAdmin, PayoutLineAdmin
 from donations.models import LedgerEntry, MatchingPool, Payout, PayoutLine
-from finance.admin.field_history import FieldHistoryMixin
+from finance.admin.field_history import PAYOUT_HISTORY_SHOWN, POOL_HISTORY_SHOWN, FieldHistoryMixin
 from finance.admin.money_lists import (
     MONEY_CHANGE_LIST,
     MoneyListMixin,
@@ -25,9 +25,6 @@ from finance.admin.money_lists import (
 from finance.models import FinanceAction
 from finance.services.action_log import action_record
 from finance.services.dashboard import PAYOUT_COLUMNS, payout_summary
-
-PAYOUT_HISTORY_SHOWN = ["status", "amount", "arrival_date", "lines_status", "difference"]
-POOL_HISTORY_SHOWN = ["cap", "ratio", "starts_at", "ends_at", "active", "allocated"]
 
 admin.site.unregister(MatchingPool)
 
