@@ -7,12 +7,14 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import admin
-from django.http import HttpRequest
-from django.urls import reverse
+from django.http import HttpRequest, HttpResponseBase
+from django.shortcuts import get_object_or_404
+from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
 from donations.admin import LedgerEntryAdmin, MatchingPoolAdmin, PayoutAdmin, PayoutLineAdmin
 from donations.models import LedgerEntry, MatchingPool, Payout, PayoutLine
+from finance.admin.exports import export_respond
 from finance.admin.field_history import PAYOUT_HISTORY_SHOWN, POOL_HISTORY_SHOWN, FieldHistoryMixin
 from finance.admin.money_lists import (
     MONEY_CHANGE_LIST,
@@ -25,6 +27,7 @@ from finance.admin.money_lists import (
 from finance.models import FinanceAction
 from finance.services.action_log import action_record
 from finance.services.dashboard import PAYOUT_COLUMNS, payout_summary
+from finance.services.export_filters import ExportFilters
 
 admin.site.unregister(MatchingPool)
 
@@ -121,10 +124,33 @@ class FinancePayoutAdmin(MoneyListMixin, FieldHistoryMixin, PayoutAdmin):
 
     @admin.display(description="Journal")
     def journal_link(self, obj: Payout) -> str:
-        url = reverse("admin:donations_financedesk_exports")
-        query = urlencode({"kind": "journal", "payout": obj.stripe_id})
+        if obj.status != Payout.Status.PAID:
+            return "A journal is made once the payout is paid (the bank deposit)."
         return format_html(
-            '<a href="{}?{}">Download this payout\'s journal (Xero or QuickBooks)</a>', url, query
+            'Download: <a href="{}">Xero manual journal</a> · '
+            '<a href="{}">QuickBooks Online journal entries</a> '
+            '(or <a href="{}?{}">the Exports page</a>)',
+            reverse("admin:donations_payout_journal", args=[obj.pk, "xero"]),
+            reverse("admin:donations_payout_journal", args=[obj.pk, "quickbooks"]),
+            reverse("admin:donations_financedesk_exports"),
+            urlencode({"kind": "journal", "payout": obj.stripe_id}),
+        )
+
+    def get_urls(self) -> list[Any]:
+        return [
+            path(
+                "<int:pk>/journal/<str:system>/",
+                self.admin_site.admin_view(self.journal_view),
+                name="donations_payout_journal",
+            ),
+            *super().get_urls(),
+        ]
+
+    def journal_view(self, request: HttpRequest, pk: int, system: str) -> HttpResponseBase:
+        """The payout's journal as a CSV file, through the one export runner."""
+        payout = get_object_or_404(Payout, pk=pk)
+        return export_respond(
+            request, "journal", "csv", ExportFilters(payout=payout.stripe_id), system=system
         )
 
     @admin.display(description="Amount", ordering="amount")

@@ -11,7 +11,9 @@ from django.test import Client
 from django.utils import timezone
 from djmoney.money import Money
 
+from donations.models import Payout
 from finance.admin.money_lists import money_text
+from finance.models import FinanceAction
 from finance.services import offline_gifts
 from projects.models import Project
 from tests.factories import DonationFactory, PayoutFactory, PayoutLineFactory
@@ -177,3 +179,31 @@ def test_a_payout_page_shows_its_money_per_project_and_links_its_journal(
     form = finance_client.get(link.replace("&amp;", "&")).content.decode()
     assert 'value="po_summary"' in form
     assert '<option value="journal" selected>' in form
+
+
+def test_a_paid_payouts_page_downloads_its_journal_and_an_unpaid_one_offers_none(
+    finance_client: Client, editor_client: Client
+) -> None:
+    import csv
+    import io
+
+    from finance.services.journals import QUICKBOOKS_HEADERS, XERO_HEADERS
+
+    paid = PayoutFactory.create(
+        stripe_id="po_download", amount=Money(Decimal("0"), "USD"), arrival_date=timezone.now()
+    )
+    html = finance_client.get(f"/admin/donations/payout/{paid.pk}/change/").content.decode()
+    for system, headers in (("xero", XERO_HEADERS), ("quickbooks", QUICKBOOKS_HEADERS)):
+        url = f"/admin/donations/payout/{paid.pk}/journal/{system}/"
+        assert url in html
+        response = finance_client.get(url)
+        assert response.status_code == 200
+        assert response["Content-Disposition"].startswith("attachment;")
+        rows = list(csv.reader(io.StringIO(response.content.decode())))
+        assert rows[0] == headers
+        assert editor_client.get(url).status_code in (302, 403)  # the desk's only
+    assert FinanceAction.objects.filter(kind=FinanceAction.Kind.EXPORT).count() == 2
+    in_transit = PayoutFactory.create(stripe_id="po_transit", status=Payout.Status.IN_TRANSIT)
+    html = finance_client.get(f"/admin/donations/payout/{in_transit.pk}/change/").content.decode()
+    assert "/journal/xero/" not in html
+    assert "once the payout is paid" in html
