@@ -16,7 +16,7 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
-from campaign import gift_amounts, task_routes
+from campaign import deploy_checks, gift_amounts, task_routes
 from campaign.beat_schedule import beat_schedule
 from campaign.client_ip import trusted_proxies_parse
 from campaign.content_security_policy import content_security_policy
@@ -46,7 +46,7 @@ if PRODUCTION:
     DEBUG = False
 else:
     # Development only: a fixed, clearly unusable key so that `make demo` needs no set-up.
-    SECRET_KEY = env.str("SECRET_KEY", default="dev-insecure-key-do-not-use-in-production")
+    SECRET_KEY = env.str("SECRET_KEY", default=deploy_checks.DEVELOPMENT_SECRET_KEY)
     ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
     DEBUG = env.bool("DJANGO_DEBUG", default=False)
 
@@ -397,8 +397,7 @@ DONATION_MATCH_EVERY_INSTALMENT = env.bool("DONATION_MATCH_EVERY_INSTALMENT", de
 STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
 STRIPE_PUBLISHABLE_KEY = env.str("STRIPE_PUBLISHABLE_KEY", default="")
 # Verifies webhooks. The test provider signs its events with the same secret.
-TEST_PROVIDER_WEBHOOK_SECRET = "whsec_test_provider_not_a_secret"  # noqa: S105 - a placeholder
-STRIPE_WEBHOOK_SECRET_SHAPE = re.compile(r"whsec_[A-Za-z0-9]{24,}")
+TEST_PROVIDER_WEBHOOK_SECRET = deploy_checks.TEST_PROVIDER_WEBHOOK_SECRET
 STRIPE_WEBHOOK_SECRET = env.str(
     "STRIPE_WEBHOOK_SECRET", default="" if PRODUCTION else TEST_PROVIDER_WEBHOOK_SECRET
 )
@@ -423,15 +422,15 @@ if PRODUCTION:
         )
     _required("STRIPE_SECRET_KEY")
     STRIPE_WEBHOOK_SECRET = _required("STRIPE_WEBHOOK_SECRET")
-    if (
-        STRIPE_WEBHOOK_SECRET == TEST_PROVIDER_WEBHOOK_SECRET
-        or not STRIPE_WEBHOOK_SECRET_SHAPE.match(STRIPE_WEBHOOK_SECRET)
+    # A weak or development key, a wildcard host, an http:// SITE_URL, a webhook secret
+    # that is not Stripe's (campaign/deploy_checks.py; `check --deploy` errs on the first three).
+    if _refused := deploy_checks.deployment_problems(
+        secret_key=SECRET_KEY,
+        allowed_hosts=ALLOWED_HOSTS,
+        site_url=SITE_URL,
+        webhook_secret=STRIPE_WEBHOOK_SECRET,
     ):
-        raise ImproperlyConfigured(
-            "STRIPE_WEBHOOK_SECRET does not look like a Stripe signing secret (whsec_ followed by"
-            " at least 24 letters and digits, from the endpoint's page in the Stripe dashboard);"
-            " the development placeholder is refused in production"
-        )
+        raise ImproperlyConfigured("; ".join(_refused))
     # Rate limits and the thermometer cache must be shared by every web process, and tasks
     # need a broker: without REDIS_URL each process would count on its own and tasks would
     # run inside web requests.
