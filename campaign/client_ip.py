@@ -5,8 +5,10 @@ every donor would share one rate-limit bucket. `X-Forwarded-For` names the clien
 client can send one, so it is believed only as far as `TRUSTED_PROXIES` says:
 
 * unset (the default): no proxy; the client is `REMOTE_ADDR` and the header is ignored;
-* a number N: exactly N proxies of ours append to the header and the app cannot be reached
-  except through them; the client is the N-th address from the right;
+* a number N: N proxies of ours append to the header; the client is the N-th address from
+  the right. Only when the peer is in `TRUSTED_PROXY_NETWORKS` (default: loopback and the
+  private ranges, where docker-compose's nginx is): a client reaching gunicorn directly
+  from a public address is the peer, whatever its header says;
 * networks (`10.0.0.0/8,2001:db8::/32`): a peer in them is one of our proxies. Walking the
   header from the right (each proxy appends the address it saw), the first address that is
   not one of our proxies is the client. A request whose peer is not in these networks is
@@ -51,9 +53,43 @@ def trusted_proxies_parse(value: str) -> int | tuple[Network, ...]:
         ) from exc
 
 
+# Where a proxy counted by TRUSTED_PROXIES=N may be: loopback and the private ranges
+# (docker-compose's networks are in 172.16.0.0/12 or 192.168.0.0/16).
+PRIVATE_NETWORKS = "127.0.0.0/8,::1/128,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,fc00::/7"
+
+
+def trusted_networks_parse(value: str) -> tuple[Network, ...]:
+    """TRUSTED_PROXY_NETWORKS: networks only (a number means nothing here)."""
+    message = f"TRUSTED_PROXY_NETWORKS must be a list of networks, like {PRIVATE_NETWORKS}"
+    try:
+        networks = trusted_proxies_parse(value)
+    except ImproperlyConfigured as exc:
+        raise ImproperlyConfigured(f"{message}: {exc.__cause__}") from exc
+    if isinstance(networks, int) or not networks:
+        raise ImproperlyConfigured(message)
+    return networks
+
+
+def proxy_settings_check(trusted_proxies: str, trusted_proxy_networks: str) -> None:
+    """Refuse malformed values at start-up (settings.py), not at the first request."""
+    trusted_proxies_parse(trusted_proxies)
+    trusted_networks_parse(trusted_proxy_networks)
+
+
 @lru_cache(maxsize=8)
 def _trusted(value: str) -> int | tuple[Network, ...]:
     return trusted_proxies_parse(value)
+
+
+@lru_cache(maxsize=8)
+def _hop_networks(value: str) -> tuple[Network, ...]:
+    return trusted_networks_parse(value)
+
+
+def _in(address: Address | None, networks: tuple[Network, ...]) -> bool:
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        address = address.ipv4_mapped  # ::ffff:10.0.0.5 from a dual-stack socket
+    return address is not None and any(address in net for net in networks)
 
 
 def _address(text: str) -> Address | None:
@@ -75,13 +111,17 @@ def client_ip(request: HttpRequest) -> str:
         return peer
     hops = [h for h in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if h.strip()]
     if isinstance(trusted, int):
+        # The peer must be one of our proxies, else anyone reaching gunicorn directly would
+        # name their own address (and escape every rate limit and lockout).
+        if not _in(_address(peer), _hop_networks(settings.TRUSTED_PROXY_NETWORKS)):
+            return peer
         if len(hops) < trusted:  # not through all our proxies: the header is not theirs
             return peer
         found = _address(hops[-trusted])
         return str(found) if found else peer
     current = _address(peer)
     # Walk back from the peer while the address we are looking at is one of our proxies.
-    while current is not None and any(current in net for net in trusted) and hops:
+    while _in(current, trusted) and hops:
         previous = _address(hops.pop())
         if previous is None:  # garbage in the header: the last proxy we trust is the client
             break

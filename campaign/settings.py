@@ -16,9 +16,8 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
-from campaign import deploy_checks, gift_amounts, task_routes
+from campaign import client_ip, deploy_checks, gift_amounts, task_routes
 from campaign.beat_schedule import beat_schedule
-from campaign.client_ip import trusted_proxies_parse
 from campaign.content_security_policy import content_security_policy
 from campaign.journal_accounts import journal_settings
 from campaign.logging_config import logging_config
@@ -457,9 +456,11 @@ if PRODUCTION:
 
 # --- Behind a reverse proxy ------------------------------------------------------------------
 # Who may tell us the client's address in X-Forwarded-For (campaign/client_ip.py): unset = no
-# proxy (REMOTE_ADDR is the client), a number of proxy hops, or the proxies' networks.
+# proxy (REMOTE_ADDR is the client), a number of proxy hops, or the proxies' networks. With
+# a number, the header is read only from a peer in TRUSTED_PROXY_NETWORKS (private ranges).
 TRUSTED_PROXIES = env.str("TRUSTED_PROXIES", default="")
-trusted_proxies_parse(TRUSTED_PROXIES)  # refuse a malformed value at start-up
+TRUSTED_PROXY_NETWORKS = env.str("TRUSTED_PROXY_NETWORKS", default=client_ip.PRIVATE_NETWORKS)
+client_ip.proxy_settings_check(TRUSTED_PROXIES, TRUSTED_PROXY_NETWORKS)  # malformed: refused
 
 # --- Content-Security-Policy (django-csp): campaign/content_security_policy.py -------------
 CONTENT_SECURITY_POLICY = content_security_policy(img_src=env.list("CSP_IMG_SRC", default=[]))

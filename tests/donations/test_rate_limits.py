@@ -4,6 +4,7 @@ donor, and giving while the cache Redis is down."""
 from __future__ import annotations
 
 import logging
+import os
 from typing import Any
 
 import pytest
@@ -17,6 +18,7 @@ from donations.services import ratelimit
 from donations.services.ratelimit import email_normalise, source_key
 from projects.models import Project
 from tests.donations.giving_helpers import donate_url, gift_data, in_one_window, page_text
+from tests.projects.test_deploy import manage
 
 LIMITED = "Too many gifts were started from here in a short time."
 
@@ -56,6 +58,63 @@ def test_a_count_of_hops_takes_that_many_from_the_right(settings: Any) -> None:
     assert _ip(settings, "2", "10.0.0.5", "6.6.6.6, 203.0.113.1, 10.9.9.9") == "203.0.113.1"
     # Fewer entries than our proxies add: the request did not come through them.
     assert _ip(settings, "2", "198.51.100.7", "6.6.6.6") == "198.51.100.7"
+
+
+def test_a_count_of_hops_is_believed_only_from_our_proxies_networks(settings: Any) -> None:
+    """TRUSTED_PROXIES=1 (the compose default): a client reaching gunicorn directly from a
+    public address used to choose its own address with the header."""
+    assert _ip(settings, "1", "198.51.100.7", "203.0.113.1") == "198.51.100.7"
+    assert _ip(settings, "1", "2001:db8::7", "203.0.113.1") == "2001:db8::7"
+    # Through nginx on docker-compose's network, on loopback, or a dual-stack socket.
+    assert _ip(settings, "1", "172.18.0.3", "203.0.113.1") == "203.0.113.1"
+    assert _ip(settings, "1", "192.168.16.2", "203.0.113.1") == "203.0.113.1"
+    assert _ip(settings, "1", "127.0.0.1", "203.0.113.1") == "203.0.113.1"
+    assert _ip(settings, "1", "::ffff:10.0.0.5", "203.0.113.1") == "203.0.113.1"
+    # Our proxies somewhere else: say where.
+    settings.TRUSTED_PROXY_NETWORKS = "198.51.100.0/24"
+    assert _ip(settings, "1", "198.51.100.7", "203.0.113.1") == "203.0.113.1"
+    assert _ip(settings, "1", "10.0.0.5", "203.0.113.1") == "10.0.0.5"
+
+
+@pytest.mark.parametrize("value", ["2", "not-a-network", " , "])
+def test_a_malformed_proxy_network_list_is_refused_at_start_up(value: str) -> None:
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8"}
+    result = manage("check", env={**env, "TRUSTED_PROXY_NETWORKS": value})
+    assert result.returncode != 0
+    assert "ImproperlyConfigured: TRUSTED_PROXY_NETWORKS must be a list of networks" in (
+        result.stderr
+    ), result.stderr[-2000:]
+
+
+def test_a_direct_client_cannot_escape_the_limit_with_a_count_of_hops(
+    client: Client, project: Project, fake_stripe: Any, settings: Any
+) -> None:
+    settings.DONATION_RATE_LIMIT_PER_IP = "3/h"
+    settings.TRUSTED_PROXIES = "1"
+
+    def scenario(attempt: int) -> None:
+        # Through nginx (a compose network address) each donor is counted on their own...
+        for n in range(4):
+            r = client.post(
+                donate_url(project),
+                gift_data(donor_email=f"p{n}@example.org"),
+                HTTP_X_FORWARDED_FOR=f"203.0.113.{attempt * 10 + n}",
+                REMOTE_ADDR="172.18.0.3",
+            )
+            assert r.status_code == 303, page_text(r)[:2000]
+        # ...but straight to gunicorn, a new forged address each time changes nothing.
+        codes = [
+            client.post(
+                donate_url(project),
+                gift_data(donor_email=f"q{n}@example.org"),
+                HTTP_X_FORWARDED_FOR=f"198.51.100.{attempt * 10 + n}",
+                REMOTE_ADDR=f"192.0.2.{attempt + 50}",
+            ).status_code
+            for n in range(4)
+        ]
+        assert codes == [303, 303, 303, 429]
+
+    in_one_window(scenario, fake_stripe)
 
 
 def test_behind_a_proxy_each_donor_has_their_own_bucket(

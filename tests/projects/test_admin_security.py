@@ -75,6 +75,38 @@ def test_a_few_mistakes_then_success_resets_the_count(client: Client, staff: Use
     assert _login(other, "boss", PASSWORD).status_code == 302
 
 
+def test_a_direct_client_cannot_dodge_the_address_lockout_with_a_forged_header(
+    client: Client, staff: User, settings: Any
+) -> None:
+    """TRUSTED_PROXIES=1 (the compose default): a header from a peer that is not one of our
+    proxies names nobody, so five guesses from one address lock it whatever it claims."""
+    settings.TRUSTED_PROXIES = "1"
+    for n in range(5):
+        client.post(
+            "/admin/login/",
+            {"username": f"user{n}", "password": "guess", "next": "/admin/"},
+            REMOTE_ADDR="198.51.100.77",
+            HTTP_X_FORWARDED_FOR=f"203.0.113.{n}",
+        )
+    forged = Client().post(
+        "/admin/login/",
+        {"username": "boss", "password": PASSWORD, "next": "/admin/"},
+        REMOTE_ADDR="198.51.100.77",
+        HTTP_X_FORWARDED_FOR="192.0.2.99",
+    )
+    assert forged.status_code == 429
+    # Through our nginx (a private peer) the header is believed: that donor is not locked.
+    proxied = Client()
+    response = proxied.post(
+        "/admin/login/",
+        {"username": "boss", "password": PASSWORD, "next": "/admin/"},
+        REMOTE_ADDR="172.18.0.3",
+        HTTP_X_FORWARDED_FOR="192.0.2.99",
+    )
+    assert response.status_code == 302
+    assert _signed_in(proxied)
+
+
 def _urls(admin_url: str | None) -> subprocess.CompletedProcess[str]:
     code = (
         "from django.urls import reverse, resolve, Resolver404\n"
