@@ -30,6 +30,8 @@ STAFF_GROUPS: dict[str, list[tuple[str, str]]] = {
         # read-only to Editors, who keep every other field.
         ("projects", "change_project"),
         ("projects", "change_project_money"),
+        # Closing a live project's giving (archive, unpublish, delete): not Editors'.
+        ("projects", "close_project"),
         # The finance desk (issue 9): donor contact details, exports, refunds, offline gifts,
         # receipts and statements, the action log and the money models' history.
         *[

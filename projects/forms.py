@@ -3,7 +3,7 @@ from __future__ import annotations
 import copy
 import re
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 
 from django import forms
 from django.conf import settings
@@ -72,8 +72,17 @@ def translated_boxes_dress(form: forms.ModelForm) -> None:  # type: ignore[type-
                 field.widget = widget
 
 
+CLOSE_REFUSED_MESSAGE = (
+    "Only Finance or an administrator can archive or unpublish a published project: it stops "
+    "the project taking gifts. Leave it published, or ask Finance."
+)
+
+
 class ProjectAdminForm(forms.ModelForm):
     hero_image = PhotoUploadField(required=False, label="Hero photo")
+    # Whether this user may take a published project out of publication (the admin sets it
+    # from the projects.close_project permission); refused unless told otherwise.
+    may_close: ClassVar[bool] = False
 
     class Meta:
         model = Project
@@ -104,6 +113,7 @@ class ProjectAdminForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         # The currency as stored, before construct_instance() copies the posted values over.
         self._stored_currency = self.instance.currency if self.instance.pk else None
+        self._stored_status = self.instance.status if self.instance.pk else None
         translated_boxes_dress(self)
 
     def clean(self) -> dict[str, Any]:
@@ -122,6 +132,13 @@ class ProjectAdminForm(forms.ModelForm):
             )
         if cost is not None and cost.amount <= 0:
             self.add_error("cost", "The cost must be more than zero.")
+        status = data.get("status")
+        if (
+            self._stored_status == Project.Status.PUBLISHED
+            and status not in {None, Project.Status.PUBLISHED}
+            and not self.may_close
+        ):
+            self.add_error("status", CLOSE_REFUSED_MESSAGE)
         # The admin edits each language's alt text (hero_alt_en, hero_alt_es); English is the
         # one every page falls back to.
         alt_field = "hero_alt_en" if "hero_alt_en" in self.fields else "hero_alt"

@@ -105,7 +105,9 @@ class Project(models.Model):
             (
                 "change_project_money",
                 "Can change a project's cost, currency, acres, price per acre and after-goal policy",
-            )
+            ),
+            # Archiving, unpublishing or deleting a published project closes its giving.
+            ("close_project", "Can archive, unpublish or delete a published project"),
         ]
         constraints = [
             models.CheckConstraint(condition=models.Q(acres__gt=0), name="project_acres_positive"),
