@@ -115,9 +115,17 @@ def sign_in_request(request: HttpRequest) -> HttpResponse:
 
 
 @donor_private
-@require_GET
+@require_http_methods(["GET", "POST"])
 def my_gifts_enter(request: HttpRequest, token: str) -> HttpResponse:
+    """The emailed link. Its GET shows whose My gifts it opens, with a button; the button's
+    POST (CSRF-protected) uses the link up and signs in. Signing in on the GET let anyone's
+    link sign a victim's browser into their account (login CSRF)."""
     try:
+        if request.method == "GET":
+            email = signin.sign_in_link_check(token)
+            return render(
+                request, "donations/my_gifts/enter.html", {"email": email, "token": token}
+            )
         email = signin.sign_in_link_use(token)
     except signin.LinkInvalid:
         return render(

@@ -73,8 +73,7 @@ def sign_in_link_create(*, email: str, language: str, lifetime: timedelta | None
     return f"{settings.SITE_URL}{path}"
 
 
-def sign_in_link_use(token: str) -> str:
-    """The email a valid, unused, unexpired link was made for; the link is used up."""
+def _nonce(token: str) -> str:
     try:
         # The signature's own age limit is the longest any link lives; each link's row
         # holds its own expiry (a payment-failure email's link lives longer).
@@ -83,6 +82,30 @@ def sign_in_link_use(token: str) -> str:
         raise LinkInvalid(str(exc)) from exc
     if not isinstance(nonce, str):
         raise LinkInvalid("malformed")
+    return nonce
+
+
+def sign_in_link_check(token: str) -> str:
+    """The email a valid, unused, unexpired link was made for; the link stays unused.
+
+    Opening the link (a GET) only asks; signing in is the POST from the page it opens
+    (``sign_in_link_use``), so a link planted by someone else cannot sign a browser into
+    their account behind its owner's back, and a mail scanner following it uses nothing."""
+    email = (
+        SignInLink.objects.filter(
+            digest=_digest(_nonce(token)), used_at__isnull=True, expires_at__gt=timezone.now()
+        )
+        .values_list("email", flat=True)
+        .first()
+    )
+    if email is None:
+        raise LinkInvalid("used, expired or unknown")
+    return email
+
+
+def sign_in_link_use(token: str) -> str:
+    """The email a valid, unused, unexpired link was made for; the link is used up."""
+    nonce = _nonce(token)
     now = timezone.now()
     with transaction.atomic():
         link = (

@@ -116,7 +116,12 @@ def test_self_service_walk(live_server: Any, demo: Any, new_page: Any, shot: Any
     assert link, mail.outbox[-1].body
     url = re.sub(r"^https?://[^/]+", live_server.url, link.group(0))
 
+    # The link opens a page that says whose gifts it opens; only its button signs in.
     page.goto(url)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Sign in to My gifts")
+    expect(page.get_by_test_id("sign-in-as")).to_contain_text("mo@example.org")
+    axe(page, "sign in to My gifts")
+    page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("My gifts")
     expect(page.get_by_test_id("gift-row")).to_have_count(1)
     expect(page.get_by_test_id("plan-status")).to_have_text("Active")

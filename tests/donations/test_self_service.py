@@ -77,12 +77,17 @@ def _link_from_outbox(email: str) -> str:
     return found.group(0)
 
 
+def _enter(client: Client, link: str) -> Any:
+    """Open the emailed link, then press its page's Sign in button (a CSRF-protected POST)."""
+    page = client.get(_path(link))
+    assert page.status_code == 200, page.content[:2000]
+    return client.post(_path(link), {"csrfmiddlewaretoken": _token(page.content.decode())})
+
+
 def _sign_in(client: Client, email: str, prefix: str = "") -> None:
     mail.outbox.clear()
     assert _ask_link(client, email, prefix).status_code == 200
-    link = _link_from_outbox(email)
-    response = client.get(link.split("127.0.0.1:8000", 1)[-1].replace("http://testserver", ""))
-    assert response.status_code == 303
+    assert _enter(client, _link_from_outbox(email)).status_code == 303
 
 
 def _path(url: str) -> str:
@@ -102,7 +107,7 @@ def test_the_sign_in_link_opens_my_gifts_once(
     link = _link_from_outbox("rosa@example.org")
     assert mail.outbox[-1].subject == "Your link to My gifts"
     assert "60 minutes" in mail.outbox[-1].body
-    response = visitor.get(_path(link))
+    response = _enter(visitor, link)
     assert response.status_code == 303 and response["Location"] == "/my-gifts/"
     page = visitor.get("/my-gifts/")
     html = page.content.decode()
@@ -114,10 +119,48 @@ def test_the_sign_in_link_opens_my_gifts_once(
     # Single use: a second visit (another browser, or the same) is refused.
     again = Client().get(_path(link))
     assert again.status_code == 400
+    assert Client().post(_path(link)).status_code == 400
     assert "expired or was already used" in again.content.decode()
     # The database keeps only a digest of the link's secret.
     row = SignInLink.objects.get()
     assert row.used_at is not None and row.digest not in link
+
+
+def test_opening_the_link_asks_and_only_its_page_signs_in(
+    seed: Project, django_capture_on_commit_callbacks: Any
+) -> None:
+    """Login CSRF: the link signed in on GET, so an attacker's own link (in an image, a
+    redirect, a page) signed a victim's browser into the attacker's My gifts."""
+    _give(Client(), django_capture_on_commit_callbacks, email="attacker@example.org")
+    mail.outbox.clear()
+    _ask_link(Client(), "attacker@example.org")
+    link = _path(_link_from_outbox("attacker@example.org"))
+    victim = Client(enforce_csrf_checks=True)
+    page = victim.get(link)  # what following the planted link does
+    assert page.status_code == 200
+    assert "no-store" in page["Cache-Control"]
+    html = page.content.decode()
+    assert "This link opens the gifts made with <strong>attacker@example.org</strong>" in html
+    assert f'<form method="post" action="{link}"' in html
+    assert '<button type="submit">Sign in</button>' in html
+    assert "_auth_user_id" not in victim.session and "donor_email" not in victim.session
+    assert victim.get("/my-gifts/").content.decode().count("Email me a sign-in link") == 1
+    # Opening it again (a mail scanner, a second look) uses nothing.
+    assert SignInLink.objects.get().used_at is None
+    assert victim.get(link).status_code == 200
+    # A post from another site carries no token of the victim's: refused, link unused.
+    assert victim.post(link).status_code == 403
+    assert SignInLink.objects.get().used_at is None
+    assert "donor_email" not in victim.session
+    # The page's own button signs in, once.
+    signed = victim.post(link, {"csrfmiddlewaretoken": _token(html)})
+    assert signed.status_code == 303 and signed["Location"] == "/my-gifts/"
+    assert (
+        "Signed in as <strong>attacker@example.org</strong>"
+        in victim.get("/my-gifts/").content.decode()
+    )
+    assert SignInLink.objects.get().used_at is not None
+    assert Client().get(link).status_code == 400
 
 
 def test_the_answer_is_the_same_whether_or_not_the_address_has_gifts(
@@ -145,6 +188,7 @@ def test_expired_tampered_and_foreign_links_are_refused(
     link = _path(_link_from_outbox("rosa@example.org"))
     SignInLink.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
     assert Client().get(link).status_code == 400
+    assert Client().post(link).status_code == 400
     token = link.rstrip("/").rsplit("/", 1)[-1]
     tampered = link.replace(token, token[:-2] + ("AA" if not token.endswith("AA") else "BB"))
     assert Client().get(tampered).status_code == 400
@@ -255,7 +299,10 @@ def test_spanish_gift_gets_spanish_sign_in_and_statement(
     assert mail.outbox[-1].subject == "Tu enlace a Mis donaciones"
     link = _link_from_outbox("rosa@example.org")
     assert "/es/my-gifts/enter/" in link
-    donor.get(_path(link))
+    confirm = donor.get(_path(link)).content.decode()
+    assert "Entrar en Mis donaciones" in confirm and "rosa@example.org" in confirm
+    assert "Ábrelo y pulsa «Entrar»" in mail.outbox[-1].body
+    assert _enter(donor, link).status_code == 303
     html = donor.get("/es/my-gifts/").content.decode()
     assert "Mis donaciones" in html and "Completada" in html
     statement = donor.get(f"/es/my-gifts/statements/{timezone.now().year}/").content.decode()
@@ -379,7 +426,7 @@ def test_a_failed_monthly_payment_emails_a_card_update_link_once_per_failure(
     assert PaymentFailureNotice.objects.filter(plan=plan).count() == 2
     # The link signs in (it lives longer than a requested one) and shows the plan.
     donor = Client()
-    assert donor.get(_path(link)).status_code == 303
+    assert _enter(donor, link).status_code == 303
     page = donor.get("/es/my-gifts/").content.decode()
     assert "Gestionar esta donación mensual" in page
 
