@@ -149,7 +149,7 @@ def _server_env() -> dict[str, str]:
         DJANGO_SETTINGS_MODULE="campaign.settings",
         SECRET_KEY="bench-" + "k" * 60,
         ALLOWED_HOSTS="127.0.0.1,localhost",
-        SITE_URL="http://127.0.0.1",  # production requires it (absolute links, sitemaps)
+        SITE_URL="https://127.0.0.1",  # production requires it, https (absolute links, sitemaps)
         STRIPE_SECRET_KEY="sk_test_benchmark",
         SECURE_SSL_REDIRECT="false",
         STRIPE_WEBHOOK_SECRET="whsec_" + "b" * 32,
