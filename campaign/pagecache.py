@@ -95,7 +95,13 @@ def _storable(request: HttpRequest, response: HttpResponse) -> bool:
 def _mark_public(response: HttpResponse, state: str) -> HttpResponse:
     response["X-Page-Cache"] = state
     response["X-Accel-Expires"] = str(settings.PAGE_PROXY_CACHE_SECONDS)
-    patch_cache_control(response, public=True, max_age=0)
+    patch_cache_control(
+        response,
+        public=True,
+        max_age=0,
+        stale_if_error=settings.PAGE_STALE_SECONDS,
+        stale_while_revalidate=settings.PAGE_STALE_REVALIDATE_SECONDS,
+    )
     return response
 
 

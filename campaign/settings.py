@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
+    "campaign.apps.CampaignConfig",  # before staticfiles: its collectstatic writes the 503 page
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django.contrib.sitemaps",
@@ -160,6 +161,11 @@ PAGE_CACHE_SECONDS = env.int("PAGE_CACHE_SECONDS", default=300)
 # How long nginx's micro-cache may keep such a page (X-Accel-Expires): the thermometer is
 # at most this stale behind the proxy.
 PAGE_PROXY_CACHE_SECONDS = env.int("PAGE_PROXY_CACHE_SECONDS", default=5)
+# How long nginx (and any cache) may serve an expired copy of such a page: while the app
+# errors or is down (Cache-Control stale-if-error) and while one request refreshes it
+# (stale-while-revalidate). campaign/nginx.conf keeps unread copies as long (inactive=).
+PAGE_STALE_SECONDS = env.int("PAGE_STALE_SECONDS", default=3600)
+PAGE_STALE_REVALIDATE_SECONDS = env.int("PAGE_STALE_REVALIDATE_SECONDS", default=30)
 # Hooks naming the next moment a page changes by the clock alone (a pool opening or closing).
 PAGE_CACHE_EXPIRY = ["donations.selectors.match_next_change"]
 # The donate form's first post without JavaScript carries no token (cached pages have none):
@@ -256,7 +262,7 @@ USE_TZ = True
 USE_THOUSAND_SEPARATOR = False
 
 STATIC_URL = "/static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 # Outside production WhiteNoise serves straight from the app folders: no collectstatic step.
 WHITENOISE_USE_FINDERS = not PRODUCTION
