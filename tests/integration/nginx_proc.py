@@ -24,11 +24,12 @@ def binary() -> str:
     return found
 
 
-def collected_static(target: Path) -> Path:
-    """`manage.py collectstatic` into ``target``: the static files and the outage page
-    (errors/503.html) as a deploy writes them."""
-    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
-    env["STATIC_ROOT"] = str(target)
+def collected_static(target: Path, env: dict[str, str] | None = None) -> Path:
+    """`manage.py collectstatic` into ``target`` (with ``env``, e.g. production's hashed
+    names): the static files and the outage page (errors/503.html) as a deploy writes them."""
+    if env is None:
+        env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
+    env = {**env, "STATIC_ROOT": str(target)}
     result = subprocess.run(
         [sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"],
         cwd=ROOT,
