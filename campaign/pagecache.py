@@ -16,7 +16,9 @@ donate form is refused by the CSRF check and ``donations.views.csrf_failure`` sh
 again, filled in, with a token, so the second press goes through.
 
 Responses from here say ``X-Accel-Expires`` (nginx's micro-cache may keep them a few seconds,
-``PAGE_PROXY_CACHE_SECONDS``) and ``X-Page-Cache: hit|miss``. Pages for a visitor with a
+``PAGE_PROXY_CACHE_SECONDS``; nginx stores nothing without it), ``Cache-Control: public,
+max-age=0, stale-if-error=PAGE_STALE_SECONDS, stale-while-revalidate=30`` (how long an
+expired copy may answer while the app fails) and ``X-Page-Cache: hit|miss``. Pages for a visitor with a
 session (staff previews, anyone logged in) are never cached, here or by nginx.
 """
 
@@ -43,6 +45,10 @@ VERSION_SQL = "SELECT version FROM projects_pageversion WHERE id = 1"
 # way out, for hits and misses alike).
 KEPT_HEADERS = {"content-type", "content-language", "link"}
 FILLING = "_page_cache_filling"
+# Cache-Control of a public page: an expired copy may answer this long while one request
+# refreshes it, and PAGE_STALE_SECONDS while the app fails (campaign/nginx.conf keeps unread
+# copies an hour, inactive=1h).
+STALE_WHILE_REVALIDATE = 30
 
 
 def page_version() -> int:
@@ -100,7 +106,7 @@ def _mark_public(response: HttpResponse, state: str) -> HttpResponse:
         public=True,
         max_age=0,
         stale_if_error=settings.PAGE_STALE_SECONDS,
-        stale_while_revalidate=settings.PAGE_STALE_REVALIDATE_SECONDS,
+        stale_while_revalidate=STALE_WHILE_REVALIDATE,
     )
     return response
 

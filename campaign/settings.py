@@ -158,14 +158,9 @@ PGHISTORY_MIDDLEWARE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 # Whole-page cache of the public pages for anonymous visitors (campaign/pagecache.py): kept
 # until the page version moves (any change a page shows) or this many seconds pass; 0 = off.
 PAGE_CACHE_SECONDS = env.int("PAGE_CACHE_SECONDS", default=300)
-# How long nginx's micro-cache may keep such a page (X-Accel-Expires): the thermometer is
-# at most this stale behind the proxy.
+# How long nginx's micro-cache may keep such a page (X-Accel-Expires): the thermometer's lag.
 PAGE_PROXY_CACHE_SECONDS = env.int("PAGE_PROXY_CACHE_SECONDS", default=5)
-# How long nginx (and any cache) may serve an expired copy of such a page: while the app
-# errors or is down (Cache-Control stale-if-error) and while one request refreshes it
-# (stale-while-revalidate). campaign/nginx.conf keeps unread copies as long (inactive=).
-PAGE_STALE_SECONDS = env.int("PAGE_STALE_SECONDS", default=3600)
-PAGE_STALE_REVALIDATE_SECONDS = env.int("PAGE_STALE_REVALIDATE_SECONDS", default=30)
+PAGE_STALE_SECONDS = env.int("PAGE_STALE_SECONDS", default=3600)  # stale-if-error: pagecache.py
 # Hooks naming the next moment a page changes by the clock alone (a pool opening or closing).
 PAGE_CACHE_EXPIRY = ["donations.selectors.match_next_change"]
 # The donate form's first post without JavaScript carries no token (cached pages have none):
@@ -453,8 +448,7 @@ if PRODUCTION:
         )
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
-    # Health checks ask a node over plain http (compose, nginx, a balancer): answer, not 301.
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # health checks ask a node over plain http
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True

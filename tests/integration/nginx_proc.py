@@ -57,7 +57,7 @@ def start(
     port = free_port()
     conf = local_config(
         prefix,
-        upstream=upstreams,
+        upstream=", ".join(upstreams),
         listen=f"127.0.0.1:{port}",
         static_root=str(static_root),
         media_root=str(media_root),

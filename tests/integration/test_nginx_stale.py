@@ -32,7 +32,7 @@ def _expired_copy_served(url: str) -> None:
     assert first.status_code == 200 and first.headers["X-Cache"] == "MISS", first.headers
     control = first.headers["Cache-Control"]
     assert f"stale-if-error={settings.PAGE_STALE_SECONDS}" in control, control
-    assert f"stale-while-revalidate={settings.PAGE_STALE_REVALIDATE_SECONDS}" in control
+    assert "stale-while-revalidate=30" in control
     time.sleep(2.5)  # past X-Accel-Expires (whole seconds): what nginx holds is expired
 
 
