@@ -81,3 +81,22 @@ def test_exports_and_media_are_shared_by_the_worker_and_the_nodes(
     assert re.search(rf"mkdir -p [^\n]*{export_root}", dockerfile)
     assert re.search(rf"chown -R app [^\n]*{export_root}", dockerfile)
     assert re.search(rf"chown -R app [^\n]*{media_root}", dockerfile)
+
+
+def test_nginx_keeps_stale_copies_as_long_as_the_app_allows() -> None:
+    text = (BASE_DIR / "campaign" / "nginx.conf").read_text()
+    inactive = re.search(r"inactive=(\d+)([smhd])", text)
+    assert inactive
+    seconds = int(inactive.group(1)) * {"s": 1, "m": 60, "h": 3600, "d": 86400}[inactive.group(2)]
+    assert seconds >= settings.PAGE_STALE_SECONDS
+
+
+def test_upstream_and_balancer_lists_are_checked() -> None:
+    from campaign.nginx import trusted_balancers
+
+    assert upstream_servers("a:1,b:2") == upstream_servers(["a:1", "b:2"])
+    assert trusted_balancers("10.0.0.0/8, 192.168.1.5") == "10.0.0.0/8 1; 192.168.1.5 1;"
+    assert trusted_balancers("") == ""
+    for bad in ("", "web:8000; include /etc/passwd"):
+        with pytest.raises(ValueError, match=r"app node|not an address"):
+            upstream_servers(bad)
