@@ -12,7 +12,8 @@ RUN apt-get update && apt-get install -y --no-install-recommends gettext \
 RUN DJANGO_ENV=production SECRET_KEY=build-only ALLOWED_HOSTS=build STRIPE_SECRET_KEY=sk_build \
     STRIPE_WEBHOOK_SECRET=whsec_build python manage.py collectstatic --noinput
 # The static volume is filled from the image, then refreshed by collectstatic at each start.
-RUN useradd --create-home app && mkdir -p /app/media && chown -R app /app/media /app/staticfiles
+RUN useradd --create-home app && mkdir -p /app/media /app/exports \
+    && chown -R app /app/media /app/exports /app/staticfiles
 USER app
 EXPOSE 8000
 # Bind, 2 workers per core (or WEB_CONCURRENCY), timeout and logs: campaign/gunicorn_conf.py.

@@ -1,3 +1,4 @@
+from django.apps import AppConfig
 from django.contrib.admin.apps import AdminConfig
 from django.core import checks
 
@@ -13,3 +14,10 @@ class CampaignAdminConfig(AdminConfig):
         from campaign.deploy_checks import deploy_check
 
         checks.register(deploy_check, checks.Tags.security, deploy=True)
+
+
+class CampaignConfig(AppConfig):
+    """The project package as an app of its own: its management commands (collectstatic,
+    which also writes the outage page nginx serves) come before django.contrib.staticfiles'."""
+
+    name = "campaign"

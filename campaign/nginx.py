@@ -10,11 +10,49 @@ import shutil
 from pathlib import Path
 
 TEMPLATE = Path(__file__).resolve().parent / "nginx.conf"
-NAMES = ("UPSTREAM", "LISTEN", "STATIC_ROOT", "MEDIA_ROOT", "CACHE_DIR")
+NAMES = (
+    "UPSTREAM_SERVERS",
+    "LISTEN",
+    "STATIC_ROOT",
+    "MEDIA_ROOT",
+    "CACHE_DIR",
+    "TRUSTED_BALANCERS",
+)
+# Passive failover: after this many failures in FAIL_TIMEOUT a node is skipped that long.
+MAX_FAILS = 2
+FAIL_TIMEOUT = "10s"
+_ADDRESS = re.compile(r"^[A-Za-z0-9_.:/\[\]-]+$")
+
+
+def _words(addresses: str | list[str]) -> list[str]:
+    words = addresses.replace(",", " ").split() if isinstance(addresses, str) else addresses
+    for word in words:
+        if not _ADDRESS.match(word):
+            raise ValueError(f"not an address: {word!r}")
+    return list(words)
+
+
+def upstream_servers(addresses: str | list[str]) -> str:
+    """CAMPAIGN_UPSTREAM_SERVERS for app nodes given as host:port, comma or space separated."""
+    words = _words(addresses)
+    if not words:
+        raise ValueError("at least one app node (host:port) is needed")
+    return " ".join(f"server {w} max_fails={MAX_FAILS} fail_timeout={FAIL_TIMEOUT};" for w in words)
+
+
+def trusted_balancers(addresses: str | list[str]) -> str:
+    """CAMPAIGN_TRUSTED_BALANCERS for balancer addresses or networks (empty: none)."""
+    return " ".join(f"{w} 1;" for w in _words(addresses))
 
 
 def site_render(**values: str) -> str:
-    """The site config with CAMPAIGN_<NAME> filled in (keys: upstream, listen, ...)."""
+    """The site config with CAMPAIGN_<NAME> filled in (keys: upstream_servers, listen, ...;
+    or ``upstream`` and ``balancers`` as address lists, see upstream_servers())."""
+    if "upstream" in values:
+        values["upstream_servers"] = upstream_servers(values.pop("upstream"))
+    if "balancers" in values:
+        values["trusted_balancers"] = trusted_balancers(values.pop("balancers"))
+    values.setdefault("trusted_balancers", "")
     wanted = {f"CAMPAIGN_{n}": values[n.lower()] for n in NAMES}
     text = TEMPLATE.read_text()
     missing = set(re.findall(r"\$\{(CAMPAIGN_\w+)\}", text)) - set(wanted)

@@ -26,7 +26,9 @@ donate form is refused by the CSRF check and ``donations.views.csrf_failure`` sh
 again, filled in, with a token, so the second press goes through.
 
 Responses from here say ``X-Accel-Expires`` (nginx's micro-cache may keep them a few seconds,
-``PAGE_PROXY_CACHE_SECONDS``) and ``X-Page-Cache: hit|miss``. Pages for a visitor with a
+``PAGE_PROXY_CACHE_SECONDS``; nginx stores nothing without it), ``Cache-Control: public,
+max-age=0, stale-if-error=PAGE_STALE_SECONDS, stale-while-revalidate=30`` (how long an
+expired copy may answer while the app fails) and ``X-Page-Cache: hit|miss``. Pages for a visitor with a
 session (staff previews, anyone logged in) are never cached, here or by nginx.
 """
 
@@ -58,6 +60,10 @@ LIST_VERSION_SQL = (
 # way out, for hits and misses alike).
 KEPT_HEADERS = {"content-type", "content-language", "link"}
 FILLING = "_page_cache_filling"
+# Cache-Control of a public page: an expired copy may answer this long while one request
+# refreshes it, and PAGE_STALE_SECONDS while the app fails (campaign/nginx.conf keeps unread
+# copies an hour, inactive=1h).
+STALE_WHILE_REVALIDATE = 30
 
 
 # Reads the versions a page is keyed by: (request, the view's kwargs) -> a key part.
@@ -127,7 +133,13 @@ def _storable(request: HttpRequest, response: HttpResponse) -> bool:
 def _mark_public(response: HttpResponse, state: str) -> HttpResponse:
     response["X-Page-Cache"] = state
     response["X-Accel-Expires"] = str(settings.PAGE_PROXY_CACHE_SECONDS)
-    patch_cache_control(response, public=True, max_age=0)
+    patch_cache_control(
+        response,
+        public=True,
+        max_age=0,
+        stale_if_error=settings.PAGE_STALE_SECONDS,
+        stale_while_revalidate=STALE_WHILE_REVALIDATE,
+    )
     return response
 
 

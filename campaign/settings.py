@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
+    "campaign.apps.CampaignConfig",  # before staticfiles: its collectstatic writes the 503 page
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django.contrib.sitemaps",
@@ -156,9 +157,9 @@ PGHISTORY_MIDDLEWARE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 # Whole-page cache of the public pages for anonymous visitors (campaign/pagecache.py): kept
 # until the page version moves (any change a page shows) or this many seconds pass; 0 = off.
 PAGE_CACHE_SECONDS = env.int("PAGE_CACHE_SECONDS", default=300)
-# How long nginx's micro-cache may keep such a page (X-Accel-Expires): the thermometer is
-# at most this stale behind the proxy.
+# How long nginx's micro-cache may keep such a page (X-Accel-Expires): the thermometer's lag.
 PAGE_PROXY_CACHE_SECONDS = env.int("PAGE_PROXY_CACHE_SECONDS", default=5)
+PAGE_STALE_SECONDS = env.int("PAGE_STALE_SECONDS", default=3600)  # stale-if-error: pagecache.py
 # Hooks naming the next moment a page changes by the clock alone (a pool opening or closing).
 PAGE_CACHE_EXPIRY = ["donations.selectors.match_next_change"]
 # The donate form's first post without JavaScript carries no token (cached pages have none):
@@ -255,7 +256,7 @@ USE_TZ = True
 USE_THOUSAND_SEPARATOR = False
 
 STATIC_URL = "/static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 # Outside production WhiteNoise serves straight from the app folders: no collectstatic step.
 WHITENOISE_USE_FINDERS = not PRODUCTION
@@ -445,6 +446,7 @@ if PRODUCTION:
         )
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # health checks ask a node over plain http
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True

@@ -16,9 +16,9 @@ import requests
 from django.conf import settings
 from djmoney.money import Money
 
-from campaign.nginx import local_config, nginx_binary
 from projects.models import FundingTotals, Project
-from tests.integration.conftest import Stack, free_port, wait_for
+from tests.integration import nginx_proc as nginx
+from tests.integration.conftest import Stack, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -33,32 +33,17 @@ def _post(url: str, timeout: float = 10, **kwargs: Any) -> requests.Response:
 
 @pytest.fixture
 def proxy(stack: Stack, tmp_path: Path) -> Iterator[tuple[str, Path]]:
-    binary = nginx_binary()
-    if binary is None:
-        if os.environ.get("CI"):
-            pytest.fail("nginx is not installed (.ci/run installs nginx-light)")
-        pytest.skip("nginx is not installed: apt-get install nginx-light")
+    nginx.binary()
     upstream = stack.gunicorn(stack.env()).removeprefix("http://")
     media = tmp_path / "media"
     (media / "projects").mkdir(parents=True)
     (media / "projects" / "p.jpg").write_bytes(b"\xff\xd8\xff-a-photo")
-    port = free_port()
-    conf = local_config(
+    base, proc = nginx.start(
+        stack,
         tmp_path / "nginx",
-        upstream=upstream,
-        listen=f"127.0.0.1:{port}",
-        static_root=str(Path(settings.BASE_DIR) / "static"),
-        media_root=str(media),
-    )
-    proc = stack._spawn(
-        "nginx", [binary, "-p", str(conf.parent), "-c", str(conf), "-g", "daemon off;"], {}
-    )
-    base = f"http://127.0.0.1:{port}"
-    wait_for(
-        lambda: _get(f"{base}/healthz", timeout=5).status_code == 200,
-        timeout=20,
-        what="nginx to answer",
-        diagnostics=stack.diagnostics,
+        [upstream],
+        static_root=Path(settings.BASE_DIR) / "static",
+        media_root=media,
     )
     yield base, media
     if proc.alive():

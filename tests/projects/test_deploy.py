@@ -217,7 +217,11 @@ def gunicorn_conf_env_names() -> set[str]:
     return names
 
 
-APP_SERVICES = ["web", "worker", "beat"]
+APP_SERVICES = [
+    "web",
+    "worker",
+    "beat",
+]  # web2 is web's twin (tests/projects/test_compose_nodes.py)
 
 
 def test_settings_parser_finds_the_known_names() -> None:
@@ -239,7 +243,7 @@ def test_settings_parser_finds_the_known_names() -> None:
 
 def test_compose_has_the_documented_services(compose: dict[str, Any]) -> None:
     services = compose["services"]
-    assert set(services) == {"db", "redis", "web", "worker", "beat", "proxy"}
+    assert set(services) == {"db", "redis", "web", "web2", "worker", "beat", "proxy"}
     assert services["db"]["image"] == "postgres:16"
     assert services["redis"]["image"] == "redis:7"
     for name in APP_SERVICES:
@@ -396,14 +400,14 @@ def test_compose_proxy_serves_the_volumes_the_app_writes(compose: dict[str, Any]
     """nginx (the proxy service) serves /static/ and /media/ from the named volumes that web
     (collectstatic at start) and the worker (photo renditions) write; the app serves neither
     in production, and only the proxy is published."""
-    from campaign.nginx import site_render
+    from campaign.nginx import site_render, upstream_servers
 
     services = compose["services"]
     proxy = services["proxy"]
     env = proxy["environment"]
     text = site_render(
         **{
-            k.removeprefix("CAMPAIGN_").lower(): str(v)
+            k.removeprefix("CAMPAIGN_").lower(): _compose_value(str(v))
             for k, v in env.items()
             if k.startswith("CAMPAIGN_")
         }
@@ -411,7 +415,7 @@ def test_compose_proxy_serves_the_volumes_the_app_writes(compose: dict[str, Any]
     assert "${" not in text
     assert f"alias {env['CAMPAIGN_STATIC_ROOT']}/;" in text
     assert f"alias {env['CAMPAIGN_MEDIA_ROOT']}/;" in text
-    assert env["CAMPAIGN_UPSTREAM"] == "web:8000"
+    assert env["CAMPAIGN_UPSTREAM_SERVERS"] == upstream_servers(["web:8000", "web2:8000"])
     assert "./campaign/nginx.conf:/etc/nginx/templates/default.conf.template:ro" in proxy["volumes"]
     assert f"static:{env['CAMPAIGN_STATIC_ROOT']}:ro" in proxy["volumes"]
     assert f"media:{env['CAMPAIGN_MEDIA_ROOT']}:ro" in proxy["volumes"]
@@ -423,7 +427,7 @@ def test_compose_proxy_serves_the_volumes_the_app_writes(compose: dict[str, Any]
     assert "static:/app/staticfiles" in services["web"]["volumes"]
     assert "collectstatic --noinput" in _commands(compose)["web"]
     assert {"media", "static"} <= set(compose["volumes"])
-    for name in ["web", "worker", "beat"]:
+    for name in ["web", "web2", "worker", "beat"]:
         assert "SERVE_MEDIA" not in services[name]["environment"], name
         assert "ports" not in services[name], name
     assert proxy["ports"] == ["80:80"]
