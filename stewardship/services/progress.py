@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
 from django.utils.translation import gettext, ngettext
@@ -24,9 +24,19 @@ def progress_freeze(project: Project) -> dict[str, Any]:
         "matched": str(funding.matched.amount),
         "cost": str(project.cost.amount),
         "donors": funding.donor_count,
-        "acres": str(project.acres_for(funding.raised.amount)),
+        "acres": str(acres_funded(project, funding.raised.amount)),
         "acres_total": str(project.acres),
     }
+
+
+def acres_funded(project: Project, raised: Decimal) -> Decimal:
+    """The project's acres in the share of its cost that is raised (all of them once it is
+    funded), in whole acres. Not acres_for: that prices one gift at the published price per
+    acre, which staff may set apart from cost / acres."""
+    if project.cost.amount <= 0:
+        return Decimal(0)
+    share = min(Decimal(raised) / project.cost.amount, Decimal(1))
+    return (project.acres * share).quantize(Decimal("1"), ROUND_DOWN)
 
 
 def progress_shown(progress: dict[str, Any]) -> dict[str, str]:

@@ -4,7 +4,9 @@ visible link; and "send a test to me", exactly one email to the staff member."""
 
 from __future__ import annotations
 
+import re
 import secrets
+from html import unescape
 from decimal import Decimal
 from typing import Any
 from urllib.parse import urlsplit
@@ -31,12 +33,19 @@ def _photo_url(update: Update) -> str:
     return media_absolute_url(update.photo.name) if update.photo else ""
 
 
+def body_text(html: str) -> str:
+    """The rich text as plain text, a blank line between paragraphs."""
+    spaced = re.sub(r"</(p|h3|h4|li|blockquote)>|<br\s*/?>", "\n\n", html)
+    return re.sub(r"\n{3,}", "\n\n", unescape(strip_tags(spaced))).strip()
+
+
 def update_context(update: Update, *, email: str, personal: str, test: bool) -> dict[str, Any]:
     """What the email shows, in the active language."""
     return {
         "update": update,
         "project": update.project,
-        "body_text": strip_tags(update.body),
+        "body_text": body_text(update.body),
+        "language": translation.get_language(),
         "progress": progress_shown(update.progress),
         "legal_status": legal_status_line(update.legal_status),
         "personal": personal,
