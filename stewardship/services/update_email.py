@@ -107,5 +107,6 @@ def test_send(*, update: Update, to: str) -> int:
         email=to,
         language=translation.get_language() or "en",
         message_key=f"test-{secrets.token_hex(6)}",
+        test=True,
     )
     return message.send()

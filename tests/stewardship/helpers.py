@@ -56,6 +56,4 @@ def sign_in(client: Client, email: str) -> None:
 
 
 def donors_only(project: Project, until: date, slug: str = "secret") -> Update:
-    return update_make(
-        project, slug=slug, visibility=Update.Visibility.DONORS, public_from=until
-    )
+    return update_make(project, slug=slug, visibility=Update.Visibility.DONORS, public_from=until)
