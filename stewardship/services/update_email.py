@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import re
 import secrets
-from html import unescape
 from decimal import Decimal
+from html import unescape
 from typing import Any
 from urllib.parse import urlsplit
 
