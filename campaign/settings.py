@@ -467,7 +467,7 @@ trusted_proxies_parse(TRUSTED_PROXIES)  # refuse a malformed value at start-up
 CONTENT_SECURITY_POLICY = content_security_policy(img_src=env.list("CSP_IMG_SRC", default=[]))
 
 LOGGING = logging_config(level=env.str("LOG_LEVEL", default="INFO"))
-vars().update(update_settings.settings(env))  # project updates: campaign/update_settings.py
+UPDATE_EMAILS = update_settings.settings(env)  # project updates: campaign/update_settings.py
 
 # --- The finance desk (issue 9) -------------------------------------------------------------
 # The first month of the financial year (1 = January: the financial year is the calendar year).

@@ -43,7 +43,6 @@ class UpdateAdmin(TranslationAdmin):
     list_select_related = ["project"]
     search_fields = ["title", "project__title"]
     prepopulated_fields = {"slug": ["title"]}
-    autocomplete_fields: list[str] = []
     readonly_fields = ["deliveries_summary", "who", "published_at"]
     fieldsets = [
         (None, {"fields": ["project", "title", "slug", "body"]}),
@@ -146,7 +145,7 @@ class UpdateAdmin(TranslationAdmin):
             raise PermissionDenied
         audience = selectors.audience_count(update.project)
         count = audience.total if update.audience == Update.Audience.DONORS else 0
-        needs_second = count > settings.UPDATE_CONFIRM_ABOVE
+        needs_second = count > settings.UPDATE_EMAILS.confirm_above
         form = PublishForm(request.POST or None)
         here = reverse("admin:stewardship_update_publish", args=[pk])
         if request.method == "POST" and "test" in request.POST:
@@ -183,7 +182,7 @@ class UpdateAdmin(TranslationAdmin):
             "audience": audience,
             "count": count,
             "needs_second": needs_second,
-            "threshold": settings.UPDATE_CONFIRM_ABOVE,
+            "threshold": settings.UPDATE_EMAILS.confirm_above,
             "form": form,
             "counts": deliveries_by_status(update),
             "deliveries": deliveries if show_addresses else [],

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
 from donations.models import Donation
@@ -111,13 +112,11 @@ def is_donor(project: Project, email: str | None) -> bool:
     return bool(email) and donor_gifts(project).filter(donor_email=email).exists()
 
 
-def donor_giving(project: Project, email: str) -> tuple[int, object]:
+def donor_giving(project: Project, email: str) -> tuple[int, Decimal]:
     """The donor's gifts to the project: how many, and what they added up to in the
     project's currency (what the thermometer counted for them, net of refunds)."""
-    from django.db.models import Count, Sum
-
     row = donor_gifts(project).filter(donor_email=email).aggregate(n=Count("pk"), s=Sum("counted"))
-    return int(row["n"] or 0), row["s"] or 0
+    return int(row["n"] or 0), Decimal(row["s"] or 0)
 
 
 def published(project: Project | None = None) -> QuerySet[Update]:

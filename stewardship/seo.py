@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.utils.html import strip_tags
 
 from projects.seo import (
@@ -20,6 +22,7 @@ from stewardship.models import Update
 def update_meta(update: Update) -> PageMeta:
     """The update's page: its own photo's 1200x630 card, else the project's."""
     social = (update.photo_renditions or {}).get("social")
+    image: dict[str, Any]
     if update.photo and isinstance(social, str):
         image = {
             "image": media_absolute_url(social),

@@ -50,7 +50,9 @@ def unsubscribe_read(token: str) -> Unsubscriber:
         raise TokenInvalid(str(exc)) from exc
     if not isinstance(data, dict) or not isinstance(data.get("e"), str):
         raise TokenInvalid("malformed")
-    project = Project.objects.filter(pk=data.get("p")).first()
+    if not isinstance(data.get("p"), int):
+        raise TokenInvalid("malformed")
+    project = Project.objects.filter(pk=int(data["p"])).first()
     if project is None:
         raise TokenInvalid("no such project")
     return Unsubscriber(email=data["e"], project=project)

@@ -2,9 +2,10 @@
 
 ``deliveries_create`` writes one Delivery row per (update, address) in one pass over the
 recipient index (unique on the pair, so running it twice adds nothing). The fan-out then
-sends in chunks, each chunk one task on the email queue: ``deliveries_send_chunk`` claims
-one queued row at a time with ``SELECT ... FOR UPDATE SKIP LOCKED``, sends it and marks it
-sent in the same transaction. So:
+sends in chunks, each chunk one task on the email queue: ``deliveries_send_chunk`` reads the
+next queued rows and what it needs about their addresses (opt-outs, bounces, their gifts) in
+a few queries, then claims one row at a time with ``SELECT ... FOR UPDATE SKIP LOCKED``
+(still queued), sends it and marks it sent in the same transaction. So:
 
 - two workers (a redelivered task, the resume job, a second chunk) never claim the same row:
   the second skips the locked one and the conditional UPDATE (status still queued) refuses
@@ -26,10 +27,11 @@ import logging
 import time
 from dataclasses import dataclass
 from datetime import timedelta
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, transaction
-from django.db.models import Count
+from django.db.models import Count, Sum
 from django.utils import timezone
 
 from stewardship import selectors
@@ -62,36 +64,54 @@ class Chunk:
     seconds: float  # how long the chunk took
 
 
-def _skip_reason(delivery: Delivery, project_id: int) -> str:
-    email = delivery.email
-    if email in selectors.bounced([email]):
-        return Delivery.Skip.BOUNCED
-    if email in selectors.opted_out([email], project_id):
-        return Delivery.Skip.OPTED_OUT
-    update = delivery.update
-    if not selectors.is_donor(update.project, email):
-        return Delivery.Skip.ERASED  # the gift was erased or fully refunded since
-    return ""
+@dataclass(frozen=True)
+class _Facts:
+    """What a chunk needs to know about its addresses, read in a few queries for all."""
+
+    bounced: set[str]
+    opted_out: set[str]
+    giving: dict[str, tuple[int, Decimal]]  # the donor's gifts to the project: count, sum
+
+    def skip_reason(self, email: str) -> str:
+        if email in self.bounced:
+            return Delivery.Skip.BOUNCED
+        if email in self.opted_out:
+            return Delivery.Skip.OPTED_OUT
+        if email not in self.giving:
+            return Delivery.Skip.ERASED  # the gift was erased or fully refunded since
+        return ""
 
 
-def _one(update: Update) -> bool:
-    """Claim, send and record one queued delivery; False when none is left to claim."""
+def _facts(update: Update, emails: list[str]) -> _Facts:
+    giving = {
+        row["donor_email"]: (int(row["n"]), Decimal(row["s"] or 0))
+        for row in selectors.donor_gifts(update.project)
+        .filter(donor_email__in=emails)
+        .values("donor_email")
+        .annotate(n=Count("pk"), s=Sum("counted"))
+    }
+    return _Facts(
+        bounced=selectors.bounced(emails),
+        opted_out=selectors.opted_out(emails, update.project_id),
+        giving=giving,
+    )
+
+
+def _one(update: Update, pk: int, facts: _Facts) -> bool:
+    """Claim, send and record one queued delivery; False when another worker has it (its
+    row is locked) or had it (no longer queued)."""
     with transaction.atomic():
         delivery = (
             Delivery.objects.select_for_update(skip_locked=True)
-            .filter(update=update, status=Delivery.Status.QUEUED)
-            .order_by("id")
+            .filter(pk=pk, status=Delivery.Status.QUEUED)
             .first()
         )
         if delivery is None:
             return False
-        delivery.update = update
-        reason = _skip_reason(delivery, update.project_id)
-        now = timezone.now()
+        claimed = Delivery.objects.filter(pk=pk, status=Delivery.Status.QUEUED)
+        reason = facts.skip_reason(delivery.email)
         if reason:
-            Delivery.objects.filter(pk=delivery.pk, status=Delivery.Status.QUEUED).update(
-                status=Delivery.Status.SKIPPED, skip_reason=reason, sent_at=None
-            )
+            claimed.update(status=Delivery.Status.SKIPPED, skip_reason=reason)
             return True
         try:
             update_message(
@@ -99,32 +119,35 @@ def _one(update: Update) -> bool:
                 email=delivery.email,
                 language=delivery.language,
                 message_key=str(delivery.pk),
+                giving=facts.giving[delivery.email],
             ).send()
         except (OSError, OperationalError, InterfaceError):
             raise  # the mail server or the database, not this address: the task retries
         except Exception as exc:  # this address's email cannot be made: the rest go on
             logger.exception("Update %s to delivery %s failed", update.pk, delivery.pk)
-            Delivery.objects.filter(pk=delivery.pk, status=Delivery.Status.QUEUED).update(
-                status=Delivery.Status.FAILED, error=str(exc)[:300]
-            )
+            claimed.update(status=Delivery.Status.FAILED, error=str(exc)[:300])
             return True
-        Delivery.objects.filter(pk=delivery.pk, status=Delivery.Status.QUEUED).update(
-            status=Delivery.Status.SENT, sent_at=now
-        )
+        claimed.update(status=Delivery.Status.SENT, sent_at=timezone.now())
     return True
 
 
 def deliveries_send_chunk(*, update_id: int, limit: int | None = None) -> Chunk:
     """Send up to ``limit`` (UPDATE_EMAIL_CHUNK) of the update's queued emails."""
     started = time.monotonic()
-    limit = limit or settings.UPDATE_EMAIL_CHUNK
+    limit = limit or settings.UPDATE_EMAILS.chunk
     update = Update.objects.select_related("project").filter(pk=update_id).first()
     if update is None or update.status != Update.Status.PUBLISHED:
         return Chunk(0, False, 0.0)
     Update.objects.filter(pk=update_id).update(sending_heartbeat_at=timezone.now())
-    handled = 0
-    while handled < limit and _one(update):
-        handled += 1
+    # The next queued rows, unlocked: each is claimed on its own below (another worker on
+    # the same update reads the same list and skips the rows this one holds or has done).
+    candidates = list(
+        Delivery.objects.filter(update_id=update_id, status=Delivery.Status.QUEUED)
+        .order_by("id")
+        .values_list("pk", "email")[:limit]
+    )
+    facts = _facts(update, [email for _pk, email in candidates])
+    handled = sum(_one(update, pk, facts) for pk, _email in candidates)
     more = Delivery.objects.filter(update_id=update_id, status=Delivery.Status.QUEUED).exists()
     Update.objects.filter(pk=update_id).update(
         sending_heartbeat_at=timezone.now() if more else None
@@ -134,13 +157,13 @@ def deliveries_send_chunk(*, update_id: int, limit: int | None = None) -> Chunk:
 
 def next_chunk_delay(chunk: Chunk) -> float:
     """Seconds to wait before the next chunk so the fan-out keeps UPDATE_EMAIL_RATE."""
-    return max(0.0, chunk.handled / settings.UPDATE_EMAIL_RATE - chunk.seconds)
+    return max(0.0, chunk.handled / settings.UPDATE_EMAILS.rate - chunk.seconds)
 
 
 def fanouts_stalled() -> list[int]:
     """Published updates with queued emails whose fan-out made no progress for
     UPDATE_SEND_STALL_SECONDS (its worker was killed, or its next chunk was lost)."""
-    cutoff = timezone.now() - timedelta(seconds=settings.UPDATE_SEND_STALL_SECONDS)
+    cutoff = timezone.now() - timedelta(seconds=settings.UPDATE_EMAILS.stall_seconds)
     candidates = Update.objects.filter(
         status=Update.Status.PUBLISHED, emails_queued_at__isnull=False
     ).exclude(sending_heartbeat_at__gt=cutoff)

@@ -30,7 +30,7 @@ def _photo_url(update: Update) -> str:
     jpeg = (update.photo_renditions or {}).get("jpeg") or {}
     if isinstance(jpeg, dict) and jpeg:
         return media_absolute_url(str(jpeg[min(jpeg, key=int)]))
-    return media_absolute_url(update.photo.name) if update.photo else ""
+    return media_absolute_url(str(update.photo.name)) if update.photo else ""
 
 
 def body_text(html: str) -> str:
@@ -66,15 +66,18 @@ def update_message(
     language: str,
     message_key: str,
     test: bool = False,
+    giving: tuple[int, Decimal] | None = None,
     connection: BaseEmailBackend | None = None,
 ) -> EmailMultiAlternatives:
     """The email of ``update`` to ``email`` in ``language``. ``message_key`` makes the
     Message-ID: the same delivery always has the same one, so if a crash between the mail
     server's answer and our commit makes a resend, the copy is recognisably the same message
-    (and mailbox providers collapse it)."""
+    (and mailbox providers collapse it). ``giving``: the donor's gift count and sum, when
+    the caller has read them already."""
     with translation.override(language):
-        gifts, total = selectors.donor_giving(update.project, email)
-        personal = personal_line(update.project, gifts=gifts, total=Decimal(str(total)))
+        # The donor's gifts to the project (the fan-out reads them for a whole chunk at once).
+        gifts, total = giving or selectors.donor_giving(update.project, email)
+        personal = personal_line(update.project, gifts=gifts, total=total)
         context = update_context(update, email=email, personal=personal, test=test)
         subject = f"{update.project.title}: {update.title}"
         if test:
