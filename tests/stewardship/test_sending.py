@@ -55,6 +55,8 @@ def test_each_donor_address_gets_one_email_in_its_latest_gift_language(
     ]
     ana = next(m for m in sent if m.to[0] == "ana@example.org")
     assert "El censo encontró la rana" in ana.subject
+    assert "Tus 2 donaciones, 100\xa0US$, protegen" in ana.body  # the catalogue's Spanish
+    assert "Recibes esto porque donaste a este proyecto." in ana.body
     assert "/es/updates/unsubscribe/" in ana.extra_headers["List-Unsubscribe"]
     assert ana.extra_headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     html = ana.alternatives[0][0]
