@@ -51,7 +51,10 @@ def test_a_worker_killed_mid_fan_out_sends_each_address_exactly_once(
         UPDATE_SEND_STALL_SECONDS="0",
     )
     first = stack.worker(env)
-    stack.celery_call(env, "stewardship.tasks.updates_resume")  # as beat would
+    # As beat would; twice, so that two chains of chunks run side by side on the worker's
+    # two processes and claim from the same queued rows.
+    stack.celery_call(env, "stewardship.tasks.updates_resume")
+    stack.celery_call(env, "stewardship.tasks.updates_resume")
 
     wait_for(
         lambda: _recorded()[0] >= 300,
@@ -68,6 +71,7 @@ def test_a_worker_killed_mid_fan_out_sends_each_address_exactly_once(
     # A new worker; the killed one's unacknowledged chunk waits for Redis's visibility
     # timeout, so the recovery is beat's resume job, run here through the broker.
     stack.worker(env)
+    stack.celery_call(env, "stewardship.tasks.updates_resume")
     stack.celery_call(env, "stewardship.tasks.updates_resume")
     wait_for(
         lambda: not Delivery.objects.filter(update=update, status="queued").exists(),
