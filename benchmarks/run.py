@@ -24,6 +24,7 @@ from benchmarks import (  # noqa: E402
     bench_matching,
     bench_pages,
     bench_payouts,
+    bench_updates,
     bench_webhooks,
 )
 
@@ -34,6 +35,7 @@ BENCHMARKS = {
     "export": bench_export.run,
     "payouts": bench_payouts.run,
     "lighthouse": bench_lighthouse.run,
+    "updates": bench_updates.run,
 }
 AIMS = {
     "project detail, 1M gifts, vs /healthz req/s": (
@@ -112,6 +114,12 @@ AIMS = {
     "payout lines reconciled per s": ("payouts", "reconcile.lines_per_s", ">=", 1000),
     "payout reconcile vs listing only": ("payouts", "reconcile_vs_list", ">=", 0.25),
     "payout reconcile peak MiB": ("payouts", "reconcile.peak_mib", "<=", 64),
+    "update emails per s (10,000 donors, no-op backend) vs claiming the rows only": (
+        "updates",
+        "vs_claims_only",
+        ">=",
+        0.25,
+    ),
     "Lighthouse performance, lowest page": ("lighthouse", "min_score", ">=", 95),
     "Lighthouse performance vs a bare page, lowest": (
         "lighthouse",

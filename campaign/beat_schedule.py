@@ -42,6 +42,16 @@ def beat_schedule(*, test_provider: bool, test_provider_payout_minutes: int) -> 
             "task": "donations.tasks.reconcile_nightly",
             "schedule": crontab(hour=3, minute=17),
         },
+        # Project updates: scheduled ones published, donors-only ones public on their date.
+        "project-updates-daily": {
+            "task": "stewardship.tasks.updates_daily",
+            "schedule": crontab(hour=6, minute=5),
+        },
+        # Update emails whose fan-out stopped (a killed worker) carry on.
+        "resume-update-emails": {
+            "task": "stewardship.tasks.updates_resume",
+            "schedule": timedelta(minutes=5),
+        },
         "expire-export-files": {
             "task": "finance.tasks.export_files_expire",
             "schedule": timedelta(hours=1),

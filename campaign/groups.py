@@ -11,7 +11,13 @@ ACTIONS = ["add", "change", "delete", "view"]
 
 STAFF_GROUPS: dict[str, list[tuple[str, str]]] = {
     # Editors write project pages and touch nothing about money.
-    "Editors": [("projects", f"{a}_{m}") for m in EDITOR_MODELS for a in ACTIONS],
+    "Editors": [
+        *[("projects", f"{a}_{m}") for m in EDITOR_MODELS for a in ACTIONS],
+        # Project updates (stewardship/): written and published by editors, who see who was
+        # emailed (never the addresses: that is donor contact data, Finance's).
+        *[("stewardship", f"{a}_update") for a in ACTIONS],
+        ("stewardship", "view_delivery"),
+    ],
     # Finance sees donations, settlement figures, the inbox, and runs matching pools.
     "Finance": [
         ("donations", "view_donation"),
@@ -25,6 +31,8 @@ STAFF_GROUPS: dict[str, list[tuple[str, str]]] = {
         ("donations", "view_matchallocation"),
         ("donations", "view_sharedgift"),
         ("projects", "view_fundingtotals"),
+        ("stewardship", "view_update"),
+        ("stewardship", "view_delivery"),
         ("projects", "view_project"),
         # The money figures of a project (cost, acres, price per acre, after-goal policy):
         # read-only to Editors, who keep every other field.

@@ -16,7 +16,7 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
-from campaign import client_ip, deploy_checks, gift_amounts, task_routes
+from campaign import client_ip, deploy_checks, gift_amounts, task_routes, update_settings
 from campaign.beat_schedule import beat_schedule
 from campaign.content_security_policy import content_security_policy
 from campaign.journal_accounts import journal_settings
@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "projects",
     "donations",
     "finance",  # the finance desk: after donations, whose admin it extends
+    "stewardship",  # project updates; after projects, whose admin it extends
 ]
 
 MIDDLEWARE = [
@@ -468,6 +469,7 @@ client_ip.proxy_settings_check(TRUSTED_PROXIES, TRUSTED_PROXY_NETWORKS)  # malfo
 CONTENT_SECURITY_POLICY = content_security_policy(img_src=env.list("CSP_IMG_SRC", default=[]))
 
 LOGGING = logging_config(level=env.str("LOG_LEVEL", default="INFO"))
+UPDATE_EMAILS = update_settings.settings(env)  # project updates: campaign/update_settings.py
 
 # --- The finance desk (issue 9) -------------------------------------------------------------
 # The first month of the financial year (1 = January: the financial year is the calendar year).

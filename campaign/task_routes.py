@@ -11,4 +11,6 @@ TASK_ROUTES = {
     "donations.tasks.payment_failed_notice_send": {"queue": "email"},
     "donations.tasks.receipts_catch_up": {"queue": "email"},
     "finance.tasks.statement_run": {"queue": "email"},
+    "stewardship.tasks.update_send_chunk": {"queue": "email"},
+    "stewardship.tasks.updates_resume": {"queue": "email"},
 }

@@ -16,6 +16,7 @@ from campaign.views import (
     robots_txt,
 )
 from projects.sitemaps import SITEMAPS
+from stewardship.sitemaps import UpdateSitemap
 
 handler500 = "campaign.views.server_error"
 
@@ -27,7 +28,12 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("favicon.ico", favicon, name="favicon"),
     path("robots.txt", robots_txt, name="robots_txt"),
-    path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
+    path(
+        "sitemap.xml",
+        sitemap,
+        {"sitemaps": {**SITEMAPS, "updates": UpdateSitemap}},
+        name="sitemap",
+    ),
     path("csrf/", csrf_token, name="csrf_token"),
     # The language switcher posts here; it sets the language cookie and returns the visitor
     # to the same page in the chosen language.
@@ -40,6 +46,7 @@ urlpatterns += i18n_patterns(
     path("", RedirectView.as_view(pattern_name="projects:list", permanent=False)),
     path("projects/", include("projects.urls")),
     path("", include("donations.urls")),
+    path("", include("stewardship.urls")),
     path("how-your-gift-is-used/", how_gifts_are_used, name="how_gifts_are_used"),
     prefix_default_language=False,
 )

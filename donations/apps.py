@@ -1,7 +1,6 @@
 from importlib import import_module
 
 from django.apps import AppConfig
-from django.db.models.signals import post_migrate
 
 
 class DonationsConfig(AppConfig):
@@ -14,8 +13,7 @@ class DonationsConfig(AppConfig):
         import_module("donations.history_models")
 
     def ready(self) -> None:
-        from campaign.groups import staff_groups_ensure
         from donations import tasks  # noqa: F401 - registers the tasks queued by name
 
-        # After this app's (the last of ours) permissions exist; also runs after flush.
-        post_migrate.connect(staff_groups_ensure, sender=self, dispatch_uid="staff_groups")
+        # The staff groups are re-created after migrate and flush by stewardship's AppConfig,
+        # the last of our apps, once every app's permissions exist.

@@ -25,6 +25,8 @@ DEMO_DONORS = [
         "In memory of Grandpa, who loved the cloud forest.",
     ),
 ]
+# Demo donors who give from the Spanish pages (their receipts and updates are in Spanish).
+DEMO_SPANISH = {"maria@example.org"}
 MAX_GIFT = Decimal("100000")
 _DEMO_MAX_GIFTS = 50  # a project funds in a handful; more means the webhook path is stuck
 
@@ -52,6 +54,7 @@ def demo_funding_complete(*, project: Project) -> int:
             donor_email=email,
             anonymous=name.startswith("Anonymous"),
             message=message,
+            language="es" if email in DEMO_SPANISH else "en",
         )
         donation, _url = donation_start(gift=gift, base_url=f"http://{host}")
         test_provider.checkout_complete(

@@ -5,9 +5,11 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
+from django.apps import apps
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from donations.providers import is_test_provider
@@ -46,6 +48,10 @@ class Command(BaseCommand):
                 )
             gifts = demo_funding_complete(project=project)
             self.stdout.write(f"Funded through the test checkout with {gifts} new gift(s).")
+            if apps.is_installed("stewardship"):
+                # Its first project update, emailed to the demo donors (by the command's
+                # name: donations imports nothing from stewardship).
+                call_command("load_demo_update", stdout=self.stdout)
         if options["staff"]:
             for username, group, role in DEMO_STAFF:
                 password = self._staff(username, group)
