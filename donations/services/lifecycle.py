@@ -22,7 +22,7 @@ from djmoney.money import Money
 from donations.models import Donation, TransitionLog
 from donations.money import to_minor
 from donations.providers.facts import DisputeFact, InvoiceFact, PaymentFact, SessionFact
-from donations.services import enqueue, ledger, receipt_numbers, totals
+from donations.services import enqueue, ledger, outbox, receipt_numbers, totals
 from donations.services.matching import match_sync
 from donations.services.totals import COUNTING
 
@@ -167,11 +167,11 @@ def _mark_succeeded(d: Donation, paid_at: datetime | None) -> bool:
     # counter: lock order donation, counter, donor, pools, totals).
     receipt_numbers.receipt_number_assign(d)
     _refund_status(d)
-    # A broker outage must not fail the committed transition; receipts_catch_up (beat)
-    # sends whatever was not queued.
-    enqueue.enqueue_on_commit(enqueue.RECEIPT_SEND, str(d.pk))
+    # Written in this transaction (the outbox), published after commit: a broker outage
+    # delays the emails until the relay runs, never to the 15-minute catch-up.
+    outbox.outbox_write(enqueue.RECEIPT_SEND, str(d.pk))
     if d.tribute_notify_email and d.tribute_name:
-        enqueue.enqueue_on_commit(enqueue.TRIBUTE_NOTICE_SEND, str(d.pk))
+        outbox.outbox_write(enqueue.TRIBUTE_NOTICE_SEND, str(d.pk))
     return True
 
 
