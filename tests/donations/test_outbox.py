@@ -59,11 +59,14 @@ def test_a_rolled_back_success_leaves_nothing_in_the_outbox(
     class Abort(Exception):
         pass
 
-    with django_capture_on_commit_callbacks(execute=True), pytest.raises(Abort):  # noqa: PT012
+    def succeed_then_abort() -> None:
         with transaction.atomic():
             lifecycle.donation_session_sync(donation_id=d.pk, session=session)
             assert OutboxMessage.objects.count() == 2  # written with the gift...
             raise Abort
+
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(Abort):
+        succeed_then_abort()
     assert OutboxMessage.objects.count() == 0  # ...and gone with it
     assert fresh(d).status == S.PENDING
     assert mail.outbox == []
