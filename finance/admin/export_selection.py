@@ -37,7 +37,7 @@ def _list_request(path: str, params: dict[str, list[str]], user: Any) -> HttpReq
     query = QueryDict(mutable=True)
     for key, values in params.items():
         query.setlist(key, values)
-    request.GET = query
+    request.GET = QueryDict(query.urlencode())  # immutable, as a request's is
     request.META = {
         "QUERY_STRING": query.urlencode(),
         "SERVER_NAME": "localhost",
