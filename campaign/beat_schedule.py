@@ -13,9 +13,22 @@ from typing import Any
 from celery.schedules import crontab
 
 
-def beat_schedule(*, test_provider: bool, test_provider_payout_minutes: int) -> dict[str, Any]:
+def beat_schedule(
+    *, test_provider: bool, test_provider_payout_minutes: int, outbox_relay_seconds: int = 10
+) -> dict[str, Any]:
     """The periodic jobs; with the test payment provider, also its payouts and redelivery."""
     schedule: dict[str, Any] = {
+        # Receipts and notices queued in a transaction whose publish failed (broker down):
+        # sent within seconds of the broker's return. A tick not run by then is dropped.
+        "relay-outbox": {
+            "task": "donations.tasks.outbox_relay",
+            "schedule": timedelta(seconds=outbox_relay_seconds),
+            "options": {"expires": outbox_relay_seconds},
+        },
+        "prune-outbox": {
+            "task": "donations.tasks.outbox_prune",
+            "schedule": timedelta(hours=1),
+        },
         "sweep-webhook-inbox": {
             "task": "donations.tasks.inbox_sweep",
             "schedule": timedelta(minutes=1),

@@ -7,6 +7,7 @@ from typing import Any
 
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
+from celery.signals import worker_ready
 from django.db import InterfaceError as DatabaseInterfaceError
 from django.db import OperationalError as DatabaseOperationalError
 from kombu.exceptions import OperationalError as BrokerOperationalError
@@ -18,6 +19,7 @@ from donations.services import (
     catchup,
     demo,
     events,
+    outbox,
     payment_failed_email,
     payouts,
     receipts,
@@ -183,3 +185,24 @@ def receipt_resend(donation_id: str) -> str:
 @shared_task(**EMAIL_RETRY)
 def payment_failed_notice_send(notice_id: int) -> bool:
     return payment_failed_email.payment_failed_notice_send(notice_id=notice_id)
+
+
+@shared_task(**PERIODIC)
+def outbox_relay() -> int:
+    """Work queued in a transaction whose after-commit publish failed (broker down)."""
+    return outbox.outbox_relay()
+
+
+@shared_task(**PERIODIC)
+def outbox_prune() -> int:
+    return outbox.outbox_prune(keep=outbox.KEEP_SENT)
+
+
+@worker_ready.connect
+def _outbox_relay_at_start(sender: Any = None, **kwargs: Any) -> None:
+    """A worker that starts (after an outage, a deploy) relays the outbox at once rather
+    than at beat's next tick."""
+    try:
+        outbox_relay.delay()
+    except Exception:  # noqa: BLE001 - broker gone again: beat's next tick relays
+        logger.warning("Could not queue the outbox relay at worker start")

@@ -226,9 +226,10 @@ class ExportJob(models.Model):
     kind = models.CharField(max_length=12)  # donations | ledger | journal
     format = models.CharField(max_length=8)  # csv | xlsx
     filters = models.JSONField(default=dict, blank=True)
-    # "Export these" from an admin list: the list's own query (pickled, as Django allows),
-    # so the file has exactly the rows the list showed.
-    query = models.BinaryField(null=True, blank=True, editable=False)
+    # "Export these" from an admin list: a JSON description of its rows ({"ids": [...]} or
+    # {"changelist": {param: [values]}}), rebuilt by the worker through the same admin list
+    # (finance/admin/export_selection.py). Never a pickled query: a row names data, not code.
+    selection = models.JSONField(null=True, blank=True, editable=False)
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.QUEUED)
     total = models.PositiveIntegerField(default=0)
     done = models.PositiveIntegerField(default=0)

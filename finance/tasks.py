@@ -6,6 +6,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from donations.tasks import LONG_RUN, PERIODIC
+from finance.admin.export_selection import selection_queryset
 from finance.services.export_jobs import export_files_expire as expire
 from finance.services.export_jobs import export_job_run
 from finance.services.statement_runs import statement_run_execute
@@ -18,7 +19,7 @@ def statement_run(run_id: int) -> None:
 
 @shared_task(**LONG_RUN)
 def export_run(job_id: int) -> None:
-    export_job_run(job_id=job_id)
+    export_job_run(job_id=job_id, selection_read=selection_queryset)
 
 
 @shared_task(**PERIODIC)

@@ -2,9 +2,9 @@
 
 gifts: the donation, its transition log, the share-channel proxy; matching: pools and
 allocations; ledger: the append-only money ledger; payouts: payouts and their lines; inbox:
-the webhook inbox; donors: sign-in links and failed-payment notices; local_provider: the
-test payment provider's objects; periods: closed months and the
-receipt and statement counters. The finance desk's models are in donations/models_finance.py
+the webhook inbox; outbox: work queued from a transaction (receipts, notices); donors:
+sign-in links and failed-payment notices; local_provider: the test payment provider's
+objects; periods: closed months and the receipt and statement counters. The finance desk's models are in donations/models_finance.py
 (loaded by DonationsConfig.import_models); django-pghistory adds its event models
 (DonationHistory, ...) to this module.
 """
@@ -21,6 +21,7 @@ from donations.models.inbox import WebhookEvent
 from donations.models.ledger import LedgerEntry
 from donations.models.local_provider import TestProviderObject
 from donations.models.matching import MatchAllocation, MatchingPool, MatchingPoolQuerySet
+from donations.models.outbox import OutboxMessage
 from donations.models.payouts import Payout, PayoutLine
 from donations.models.periods import DocumentCounter, PeriodClose
 
@@ -33,6 +34,7 @@ __all__ = [
     "MatchAllocation",
     "MatchingPool",
     "MatchingPoolQuerySet",
+    "OutboxMessage",
     "PaymentFailureNotice",
     "Payout",
     "PayoutLine",

@@ -249,7 +249,8 @@ class StripeProvider(PaymentProvider):
         invoice = self._retrieve("invoice", session.invoice_id, ["payments"])
         if invoice.get("status") in {"void", "uncollectible"}:
             return "canceled"
-        pi_id = p.invoice_payment_intent_id(invoice)
+        # Not only a paid attempt: a failed first payment leaves its attempt open.
+        pi_id = p.invoice_collecting_payment_intent_id(invoice)
         if not pi_id:
             return None
         return str(self._retrieve("payment_intent", pi_id).get("status") or "") or None

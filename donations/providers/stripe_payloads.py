@@ -146,6 +146,27 @@ def invoice_payment_intent_id(invoice: Json) -> str | None:
     return None
 
 
+def invoice_collecting_payment_intent_id(invoice: Json) -> str | None:
+    """The payment intent an invoice is (or was last) collected with (``payments``
+    expanded): the paid one, else the default attempt. A first monthly payment that failed
+    leaves its invoice ``open`` with that attempt ``open`` too (never ``paid``), and its
+    payment intent at ``requires_payment_method``; a canceled attempt is not the one."""
+    paid = invoice_payment_intent_id(invoice)
+    if paid:
+        return paid
+    attempts = [
+        payment
+        for payment in (invoice.get("payments") or {}).get("data") or []
+        if payment.get("status") != "canceled"
+    ]
+    attempts.sort(key=lambda payment: not payment.get("is_default"))
+    for payment in attempts:
+        pi_id = ref_id((payment.get("payment") or {}).get("payment_intent"))
+        if pi_id:
+            return pi_id
+    return None
+
+
 def invoice_fact(invoice: Json, charge: Json | None) -> InvoiceFact:
     subscription_id, plan_id = invoice_subscription(invoice)
     return InvoiceFact(

@@ -19,13 +19,16 @@ RECEIPT_RESEND = "donations.tasks.receipt_resend"
 PAYMENT_FAILED_NOTICE_SEND = "donations.tasks.payment_failed_notice_send"
 PAYOUT_RECONCILE = "donations.tasks.payout_reconcile"
 
+
 def enqueue(task_name: str, *args: object) -> None:
     """Queue a task now. A broker outage is logged, not raised: every caller has a beat job
-    that finds the work again (the inbox sweep, the receipt catch-up, the payout repair)."""
+    that finds the work again (the inbox sweep, the payout repair). Work a gift's success
+    must cause (receipts, notices) goes through the outbox instead (services/outbox.py)."""
     try:
         current_app.tasks[task_name].delay(*args)
     except Exception as exc:  # noqa: BLE001 - broker down: the caller's beat job catches up
         logger.warning("Could not queue %s%s (%s); its catch-up job will", task_name, args, exc)
+
 
 def enqueue_on_commit(task_name: str, *args: object) -> None:
     """Queue a task once the current transaction commits (never for a rolled-back change)."""

@@ -147,8 +147,10 @@ def fact_apply(fact: Fact, *, event_id: str) -> None:
         plan_id = _plan_for_invoice(fact)
         if fact.status in {"open", "uncollectible"} and fact.attempted:
             lifecycle.instalment_fail(plan_id=plan_id, invoice=fact, event_id=event_id)
-            # The donor hears of it once per failed attempt, with a link to update the card.
-            payment_failed_email.payment_failure_record(plan_id=plan_id, invoice=fact)
+            # The donor hears of it once per failed attempt, with a link to update the card;
+            # not for the first payment: that gift failed (the thank-you page says so).
+            if fact.billing_reason != "subscription_create":
+                payment_failed_email.payment_failure_record(plan_id=plan_id, invoice=fact)
         else:
             lifecycle.instalment_record(plan_id=plan_id, invoice=fact, event_id=event_id)
     elif isinstance(fact, SubscriptionFact):

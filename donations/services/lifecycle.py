@@ -22,7 +22,7 @@ from djmoney.money import Money
 from donations.models import Donation, TransitionLog
 from donations.money import to_minor
 from donations.providers.facts import DisputeFact, InvoiceFact, PaymentFact, SessionFact
-from donations.services import enqueue, ledger, totals
+from donations.services import enqueue, ledger, outbox, totals
 from donations.services.matching import match_sync
 from donations.services.totals import COUNTING
 
@@ -167,11 +167,11 @@ def _mark_succeeded(d: Donation, paid_at: datetime | None) -> bool:
     # (receipt_numbers): a success locks no row that gifts to other projects write, but
     # the pools they share (docs/capacity.md).
     _refund_status(d)
-    # A broker outage must not fail the committed transition; receipts_catch_up (beat)
-    # sends whatever was not queued.
-    enqueue.enqueue_on_commit(enqueue.RECEIPT_SEND, str(d.pk))
+    # Written in this transaction (the outbox), published after commit: a broker outage
+    # delays the emails until the relay runs, never to the 15-minute catch-up.
+    outbox.outbox_write(enqueue.RECEIPT_SEND, str(d.pk))
     if d.tribute_notify_email and d.tribute_name:
-        enqueue.enqueue_on_commit(enqueue.TRIBUTE_NOTICE_SEND, str(d.pk))
+        outbox.outbox_write(enqueue.TRIBUTE_NOTICE_SEND, str(d.pk))
     return True
 
 
@@ -416,11 +416,18 @@ def _instalment_for(plan: Donation, invoice: InvoiceFact) -> Donation:
 @transition
 def instalment_fail(*, plan_id: UUID | str, invoice: InvoiceFact, event_id: str = "") -> None:
     """Stripe could not collect an instalment: it is recorded failed (Stripe retries; a
-    later paid invoice still succeeds it). The plan's first invoice failing leaves the plan
-    pending: its checkout decides."""
+    later paid invoice still succeeds it). The plan's first invoice failing fails the plan
+    itself: Stripe leaves the subscription ``incomplete`` and ends it (``incomplete_expired``)
+    unless that invoice is paid after all, which would still succeed the plan (a failed
+    monthly gift with its invoice is not flagged when paid)."""
     plan = _lock(plan_id)
     if invoice.billing_reason == "subscription_create" or plan.invoice_id == invoice.id:
-        _log(plan, "instalment failed", plan.status, False, f"invoice {invoice.id}", event_id)
+        before = plan.status
+        plan.invoice_id = plan.invoice_id or invoice.id
+        plan.save()
+        applied = _fail_if_pending(plan, S.FAILED)
+        note = f"first monthly payment failed (invoice {invoice.id})"
+        _log(plan, "fail", before, applied, note, event_id)
         return
     target = _instalment_for(plan, invoice)
     before = target.status
@@ -434,4 +441,9 @@ def subscription_status_record(*, plan_id: UUID | str, status: str, event_id: st
     before = d.status
     d.subscription_status = status
     d.save()
+    if status == "incomplete_expired":
+        # Stripe gave up on the first payment (23 hours unpaid): the plan's gift is final.
+        applied = _fail_if_pending(d, S.FAILED)
+        _log(d, "fail", before, applied, "subscription incomplete_expired", event_id)
+        return
     _log(d, f"subscription {status}", before, False, "", event_id)

@@ -14,7 +14,7 @@ from django.utils.translation import gettext
 
 from donations.models import Donation, PaymentFailureNotice
 from donations.providers.facts import InvoiceFact
-from donations.services import enqueue
+from donations.services import enqueue, outbox
 from donations.services.mail import email_send
 from donations.services.signin import sign_in_link_create
 
@@ -22,15 +22,15 @@ logger = logging.getLogger(__name__)
 
 
 def payment_failure_record(*, plan_id: UUID | str, invoice: InvoiceFact) -> bool:
-    """Note the failed attempt (in the event's transaction) and queue its email after
-    commit. A second delivery of the same attempt finds the row and queues nothing."""
+    """Note the failed attempt (in the event's transaction) and queue its email in the
+    same transaction (the outbox). A second delivery of the same attempt finds the row and queues nothing."""
     notice, created = PaymentFailureNotice.objects.get_or_create(
         invoice_id=invoice.id,
         attempt=max(invoice.attempt_count, 1),
         defaults={"plan_id": plan_id},
     )
     if created:
-        enqueue.enqueue_on_commit(enqueue.PAYMENT_FAILED_NOTICE_SEND, notice.pk)
+        outbox.outbox_write(enqueue.PAYMENT_FAILED_NOTICE_SEND, notice.pk)
     return created
 
 

@@ -5,7 +5,6 @@ who asked until it expires. Every file is made by the one export runner."""
 from __future__ import annotations
 
 import io
-import pickle
 import tempfile
 import uuid
 import zipfile
@@ -33,6 +32,7 @@ from django.utils import timezone
 from donations.models import Donation
 from donations.services import enqueue
 from finance.admin.desk_pages import desk_page, require
+from finance.admin.export_selection import selection_describe
 from finance.models import ExportJob, FinanceAction
 from finance.permissions import P_EXPORT
 from finance.services.action_log import action_record
@@ -71,7 +71,10 @@ class ExportForm(forms.Form):
     currency = forms.CharField(required=False, max_length=3)
     ledger_kind = forms.CharField(required=False, label="Ledger kinds", help_text="comma-separated")
     journal = forms.ChoiceField(
-        choices=[("xero", "Xero manual journal"), ("quickbooks", "QuickBooks Online journal entries")],
+        choices=[
+            ("xero", "Xero manual journal"),
+            ("quickbooks", "QuickBooks Online journal entries"),
+        ],
         initial="xero",
         required=False,
         help_text="for the accounting journal",
@@ -90,7 +93,8 @@ def _export_queue(
         kind=kind,
         format=fmt,
         filters=filters.as_dict(),
-        query=pickle.dumps(queryset.query) if queryset is not None else None,
+        # A description of the list's rows (ids or its query parameters), never a query.
+        selection=selection_describe(request, queryset) if queryset is not None else None,
         total=count,
         requested_by_id=int(request.user.pk or 0),
         expires_at=timezone.now() + timedelta(hours=int(settings.EXPORT_FILE_HOURS)),

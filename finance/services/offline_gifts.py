@@ -25,7 +25,7 @@ from djmoney.money import Money
 
 from donations.models import Donation, LedgerEntry
 from donations.money import currency_exponent
-from donations.services import enqueue, ledger, receipt_numbers, totals
+from donations.services import enqueue, ledger, outbox, receipt_numbers, totals
 from donations.services.matching import match_sync
 from finance.models import FinanceAction, OfflineBatch, OfflineGift
 from finance.services.action_log import Actor, action_record
@@ -147,7 +147,7 @@ def offline_gift_record(*, gift: OfflineGiftInput, actor: Actor) -> OfflineGift:
             },
         )
         if d.donor_email:
-            enqueue.enqueue_on_commit(enqueue.RECEIPT_SEND, str(d.pk))
+            outbox.outbox_write(enqueue.RECEIPT_SEND, str(d.pk))  # with this transaction
     return offline
 
 

@@ -85,6 +85,8 @@ def _monthly_checkout_unpaid(fake_stripe: Any, session_id: str | None) -> dict[s
     fake_stripe.update(invoice["id"], status="open", amount_paid=0)
     # The fake keeps an invoice's payments as Stripe sends them: only when expanded.
     pi_id = fake_stripe.get(invoice["_payments"][0])["payment"]["payment_intent"]
+    # As Stripe: the attempt is "open" (not "paid") until the debit clears.
+    fake_stripe.update(invoice["_payments"][0], status="open", amount_paid=None)
     fake_stripe.update(pi_id, status="processing", latest_charge=None)
     fake_stripe.update(session_id, payment_status="unpaid")
     return {"sub": sub, "invoice": invoice, "pi": pi_id}

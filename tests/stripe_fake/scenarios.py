@@ -250,3 +250,71 @@ class FakeStripe(FakeStripeServer):
         self.put(_succeeded_intent(pi_id, amount, currency, ch_id, {}))
         self.put(invoice)
         return invoice
+
+    def subscribe_fails(self, session_id: str) -> dict[str, Any]:
+        """A subscription-mode session whose first payment failed, as Stripe leaves it: the
+        session complete and unpaid with no payment intent of its own, the subscription
+        ``incomplete``, its first invoice ``open`` (attempted once) whose default payment is
+        ``open`` too, and that payment intent back at ``requires_payment_method`` with the
+        decline and a failed charge. Returns the subscription, invoice and payment intent."""
+        session = self.get(session_id)
+        amount, currency = session["amount_total"], session["currency"]
+        sub_id, in_id, pi_id, ch_id = new_id("sub"), new_id("in"), new_id("pi"), new_id("ch")
+        sub = recording("subscription")
+        sub.update(
+            id=sub_id,
+            status="incomplete",
+            latest_invoice=in_id,
+            metadata=session["_subscription_metadata"],
+            currency=currency,
+        )
+        charge = recording("charge")
+        charge.update(
+            id=ch_id,
+            amount=amount,
+            amount_captured=0,
+            currency=currency,
+            paid=False,
+            captured=False,
+            status="failed",
+            failure_code="card_declined",
+            failure_message="Your card was declined.",
+            payment_intent=pi_id,
+            balance_transaction=None,
+            metadata={},
+            created=int(time.time()),
+        )
+        decline = {"code": "card_declined", "type": "card_error", "charge": ch_id}
+        pi = recording("payment_intent")
+        pi.update(
+            id=pi_id,
+            amount=amount,
+            amount_received=0,
+            currency=currency,
+            customer=sub["customer"],
+            latest_charge=ch_id,
+            last_payment_error=decline,
+            status="requires_payment_method",
+        )
+        invoice = recording("invoice_first_payment_failed")
+        invoice.update(id=in_id, amount_due=amount, amount_remaining=amount, currency=currency)
+        invoice["parent"]["subscription_details"] = {
+            "metadata": sub["metadata"],
+            "subscription": sub_id,
+        }
+        payment = invoice.pop("payments")["data"][0]  # sent only when expanded
+        payment.update(id=new_id("inpay"), invoice=in_id, amount_requested=amount)
+        payment["payment"]["payment_intent"] = pi_id
+        invoice["_payments"] = [payment["id"]]
+        for obj in (sub, charge, pi, payment, invoice):
+            self.put(obj)
+        self.update(
+            session_id,
+            status="complete",
+            payment_status="unpaid",
+            payment_intent=None,
+            subscription=sub_id,
+            invoice=in_id,
+            customer=sub["customer"],
+        )
+        return {"sub": self.get(sub_id), "invoice": self.get(in_id), "pi": pi_id}

@@ -191,6 +191,8 @@ class LocalCheckout(LocalEventDelivery):
         if outcome == "cancel":
             session.update(status="expired")
             events.append(("checkout.session.expired", session))
+        elif outcome == "fail" and session["mode"] == "subscription":
+            events += self._subscribe_fails(session)
         elif outcome == "fail":
             pi = _put(
                 {
@@ -219,16 +221,36 @@ class LocalCheckout(LocalEventDelivery):
             self.event_deliver(event_type=event_type, obj=obj, host=host)
         return session
 
-    def _subscribe(self, session: Json) -> list[tuple[str, Json]]:
+    def _subscription_start(self, session: Json, *, paid: bool) -> tuple[Json, Json]:
+        """The subscription and its first invoice, as Stripe makes them when a subscription
+        checkout completes: paid, or (a declined card, a returned bank debit) an
+        ``incomplete`` subscription whose first invoice stays ``open`` with its payment
+        intent back at ``requires_payment_method``. A subscription-mode session never
+        carries a payment intent of its own; the first payment is on the invoice."""
         amount, currency = session["amount_total"], session["currency"]
         customer, sub_id, invoice_id = _new_id("cus"), _new_id("sub"), _new_id("in")
-        pi = self._pay(amount, currency, {})
-        _put(
+        if paid:
+            pi = self._pay(amount, currency, {})
+        else:
+            pi = _put(
+                {
+                    "id": _new_id("pi"),
+                    "object": "payment_intent",
+                    "amount": amount,
+                    "currency": currency,
+                    "status": "requires_payment_method",
+                    "latest_charge": None,
+                    "last_payment_error": {"code": "card_declined", "type": "card_error"},
+                    "metadata": {},
+                }
+            )
+        sub = _put(
             {
                 "id": sub_id,
                 "object": "subscription",
-                "status": "active",
+                "status": "active" if paid else "incomplete",
                 "customer": customer,
+                "latest_invoice": invoice_id,
                 "metadata": session["_subscription_metadata"],
             }
         )
@@ -236,9 +258,13 @@ class LocalCheckout(LocalEventDelivery):
             {
                 "id": invoice_id,
                 "object": "invoice",
-                "status": "paid",
+                "status": "paid" if paid else "open",
                 "billing_reason": "subscription_create",
-                "amount_paid": amount,
+                "amount_due": amount,
+                "amount_paid": amount if paid else 0,
+                "amount_remaining": 0 if paid else amount,
+                "attempted": True,
+                "attempt_count": 1,
                 "currency": currency,
                 "customer": customer,
                 "parent": {
@@ -253,7 +279,8 @@ class LocalCheckout(LocalEventDelivery):
                     "data": [
                         {
                             "object": "invoice_payment",
-                            "status": "paid",
+                            "is_default": True,
+                            "status": "paid" if paid else "open",
                             "payment": {"type": "payment_intent", "payment_intent": pi["id"]},
                         }
                     ],
@@ -262,12 +289,25 @@ class LocalCheckout(LocalEventDelivery):
         )
         session.update(
             status="complete",
-            payment_status="paid",
+            payment_status="paid" if paid else "unpaid",
             customer=customer,
             subscription=sub_id,
             invoice=invoice_id,
         )
+        return sub, invoice
+
+    def _subscribe(self, session: Json) -> list[tuple[str, Json]]:
+        _sub, invoice = self._subscription_start(session, paid=True)
         return [("checkout.session.completed", session), ("invoice.paid", invoice)]
+
+    def _subscribe_fails(self, session: Json) -> list[tuple[str, Json]]:
+        """A monthly checkout whose first payment fails, with Stripe's events for it."""
+        _sub, invoice = self._subscription_start(session, paid=False)
+        return [
+            ("checkout.session.completed", session),
+            ("invoice.payment_failed", invoice),
+            ("checkout.session.async_payment_failed", session),
+        ]
 
     def subscription_cancel(
         self, *, subscription_id: str, idempotency_key: str
