@@ -3,7 +3,7 @@ permissions for updates."""
 
 from django.db import migrations
 
-from projects.services.page_version import triggers_create, triggers_drop
+from projects.services.page_version import project_triggers_create, triggers_drop
 
 # stewardship.selectors.recipients: a project's donor addresses in order, each address's
 # latest gift first, with its language, read from the index alone. Partial on exactly
@@ -29,7 +29,8 @@ FINANCE_CODENAMES = ["view_update", "view_delivery"]
 def forwards(apps, schema_editor):
     vendor = schema_editor.connection.vendor
     schema_editor.execute(RECIPIENTS_PG if vendor == "postgresql" else RECIPIENTS_SQLITE)
-    triggers_create(schema_editor, TABLE, changed_only=True)
+    # An update shows on its project's page: it moves that page's version only.
+    project_triggers_create(schema_editor, TABLE, changed_only=True)
 
 
 def backwards(apps, schema_editor):
@@ -60,7 +61,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ("stewardship", "0001_updates"),
         ("donations", "0021_desk_amount_search"),
-        ("projects", "0007_translations_copy_english"),
+        ("projects", "0008_page_version_per_project"),
     ]
 
     operations = [

@@ -30,7 +30,7 @@ def revoke_finance(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("projects", "0007_translations_copy_english")]
+    dependencies = [("projects", "0008_page_version_per_project")]
 
     operations = [
         migrations.AlterModelOptions(
