@@ -128,11 +128,14 @@ class ProjectAdmin(TranslationAdmin):
         (which reference the row) are not held up."""
         in_a_save = request.method == "POST" and transaction.get_connection().in_atomic_block
         if in_a_save and from_field is None:
-            queryset = self.get_queryset(request).select_for_update(no_key=True, of=("self",))
+            # The lock on the bare row, then the admin's own read (its queryset may be
+            # annotated: FOR UPDATE is not allowed with GROUP BY); the read after the lock
+            # sees the latest committed row.
             try:
-                return queryset.get(pk=self.model._meta.pk.to_python(object_id))
-            except (Project.DoesNotExist, ValidationError, ValueError):
+                pk = self.model._meta.pk.to_python(object_id)
+            except (ValidationError, ValueError):
                 return None
+            list(Project.objects.select_for_update(no_key=True).filter(pk=pk).values_list("pk"))
         return super().get_object(request, object_id, from_field)
 
     def get_form(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:  # type: ignore[override]  # change= travels in kwargs
