@@ -2,11 +2,21 @@
 
 ``@public_page`` wraps a view (project list, project page, fact sheet). For a GET without a
 query string from a visitor without a session, the rendered page is kept in the shared
-cache under a key made of the page version (``projects.PageVersion``, moved by database
+cache under a key made of the page's versions (``projects.PageVersion``, moved by database
 triggers in the same transaction as any change a public page shows: totals, content, pools),
-the language, the host and the path. A hit costs one primary-key read and one cache read,
-whatever the number of gifts. Because the version is read from the database, nothing has to
-remember to invalidate: bulk updates and raw SQL move it too.
+the language, the host and the path. Versions are per page: a project's page is keyed by the
+site's version and its project's (``versions=`` names the reader, e.g.
+``projects.selectors.project_page_versions``), so a gift to one project leaves the other
+projects' pages cached; the list by the site's version and the sum of every project's,
+read in one statement (versions only grow, so the sum moves with every change the list
+shows and never comes back to an earlier value). A hit costs one indexed read and one cache
+read, whatever the number of gifts. Because the versions are read from the database,
+nothing has to remember to invalidate: bulk updates and raw SQL move them too.
+
+The guarantee: a reader who sees new data never gets an older page. The versions are read
+before the page renders, and a trigger moves them in the transaction that changes the data,
+so a copy stored under a key was rendered from data at least as new as that key; a reader
+whose read shows the change gets a new key, which only a newer render can fill.
 
 The cached page is the same for every visitor, so it carries no CSRF token: while it renders,
 ``campaign.context_processors.page_cache`` puts an empty ``csrf_token`` in the context and
@@ -27,7 +37,7 @@ from collections.abc import Callable
 from datetime import datetime
 from functools import wraps
 from http import HTTPStatus
-from typing import Any
+from typing import Any, overload
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
@@ -38,18 +48,40 @@ from django.utils import timezone, translation
 from django.utils.cache import patch_cache_control
 from django.utils.module_loading import import_string
 
-VERSION_SQL = "SELECT version FROM projects_pageversion WHERE id = 1"
+SITE_VERSION_SQL = "SELECT version FROM projects_pageversion WHERE scope = 0"
+# The list: the site's version and the sum of every project's, from one snapshot.
+LIST_VERSION_SQL = (
+    "SELECT COALESCE(MAX(version) FILTER (WHERE scope = 0), 0), "
+    "COALESCE(SUM(version) FILTER (WHERE scope <> 0), 0) FROM projects_pageversion"
+)
 # Headers the view set that belong to the page itself (the middleware adds the others on the
 # way out, for hits and misses alike).
 KEPT_HEADERS = {"content-type", "content-language", "link"}
 FILLING = "_page_cache_filling"
 
 
-def page_version() -> int:
+# Reads the versions a page is keyed by: (request, the view's kwargs) -> a key part.
+VersionReader = Callable[[HttpRequest, dict[str, Any]], str]
+
+
+def _fetch(sql: str, params: list[Any] | None = None) -> tuple[Any, ...] | None:
     with connection.cursor() as cursor:
-        cursor.execute(VERSION_SQL)
+        cursor.execute(sql, params or [])
         row = cursor.fetchone()
-    return int(row[0]) if row else 0
+    return tuple(row) if row else None
+
+
+def site_versions(request: HttpRequest, kwargs: dict[str, Any]) -> str:
+    """For a page that shows only what every page shows (e.g. how your gift is used)."""
+    row = _fetch(SITE_VERSION_SQL)
+    return f"s{row[0] if row else 0}"
+
+
+def list_versions(request: HttpRequest, kwargs: dict[str, Any]) -> str:
+    """For a page that shows every project (the list)."""
+    row = _fetch(LIST_VERSION_SQL)
+    site, projects = row if row else (0, 0)
+    return f"s{site}.all{projects}"
 
 
 def is_filling(request: HttpRequest) -> bool:
@@ -66,7 +98,7 @@ def _cacheable_request(request: HttpRequest) -> bool:
     return settings.SESSION_COOKIE_NAME not in cookies and "messages" not in cookies
 
 
-def _key(request: HttpRequest, version: int) -> str:
+def _key(request: HttpRequest, version: str) -> str:
     language = getattr(request, "LANGUAGE_CODE", None) or translation.get_language() or ""
     where = hashlib.sha256(f"{request.get_host()}{request.path}".encode()).hexdigest()[:32]
     return f"page:{version}:{language}:{where}"
@@ -99,7 +131,23 @@ def _mark_public(response: HttpResponse, state: str) -> HttpResponse:
     return response
 
 
-def public_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+View = Callable[..., HttpResponse]
+
+
+@overload
+def public_page(view: View) -> View: ...
+@overload
+def public_page(*, versions: VersionReader) -> Callable[[View], View]: ...
+def public_page(
+    view: View | None = None, *, versions: VersionReader = site_versions
+) -> View | Callable[[View], View]:
+    """``@public_page`` (keyed by the site's version) or ``@public_page(versions=...)``."""
+    if view is None:
+        return lambda inner: _cached(inner, versions)
+    return _cached(view, versions)
+
+
+def _cached(view: View, versions: VersionReader) -> View:
     @wraps(view)
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if not _cacheable_request(request):
@@ -108,7 +156,7 @@ def public_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse
         # keeps "Vary: Cookie" off the response, so nginx can share it too.
         request.user = AnonymousUser()
         setattr(request, FILLING, True)
-        key = _key(request, page_version())
+        key = _key(request, versions(request, kwargs))
         entry = cache.get(key)
         if entry is not None:
             status, headers, content = entry

@@ -197,21 +197,24 @@ class FundingTotals(models.Model):
 
 
 class PageVersion(models.Model):
-    """One row whose ``version`` moves whenever anything a public page shows changes.
+    """A public page's version: ``scope`` 0 for what every page shows, else a project's id
+    for that project's page. ``version`` only grows.
 
-    Database triggers (migrations ``projects.0004`` and ``donations.0014``) bump it in the
-    same transaction as the change, on projects, their totals, species, threats, sections,
-    photos and matching pools, so bulk updates and raw SQL invalidate the cached pages too,
-    and a reader never sees the new version before the data it stands for is committed.
-    ``campaign/pagecache.py`` keys every cached page by it."""
+    Database triggers (projects/services/page_version.py; migrations ``projects.0008`` and
+    ``donations.0022``) bump it in the same transaction as the change, on projects, their
+    totals, species, threats, sections, photos and matching pools, so bulk updates and raw
+    SQL invalidate the cached pages too, and a reader never sees a new version before the
+    data it stands for is committed. ``campaign/pagecache.py`` keys the cached pages by
+    them: a project's page by the site's and its own, the list by the site's and the sum of
+    all projects'."""
 
-    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    scope = models.BigIntegerField(primary_key=True)
     version = models.BigIntegerField(default=0)
 
     objects: ClassVar[models.Manager[PageVersion]] = models.Manager()
 
     def __str__(self) -> str:
-        return f"Page version {self.version}"
+        return f"Page version {self.scope}: {self.version}"
 
 
 class IUCN(models.TextChoices):

@@ -7,8 +7,9 @@ from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db import connection
 from django.db.models import Prefetch, QuerySet
-from django.http import Http404
+from django.http import Http404, HttpRequest
 from djmoney.money import Money
 
 from projects.models import FundingTotals, Photo, Project
@@ -145,6 +146,27 @@ def _visible_get(qs: QuerySet[Project], *, slug: str, user: Any) -> Project:
 def project_for_totals(*, slug: str, user: AbstractBaseUser | AnonymousUser) -> Project:
     """The project and its totals row only (one query): what the live thermometer reads."""
     return _visible_get(Project.objects.select_related("totals"), slug=slug, user=user)
+
+
+# A project page's versions (campaign/pagecache.py): the site's and the project's, found by
+# the slug in the URL, in one statement (the slug's unique index and two primary-key reads).
+PAGE_VERSIONS_SQL = (
+    "SELECT site.version, p.id, page.version FROM projects_project p "
+    "LEFT JOIN projects_pageversion page ON page.scope = p.id "
+    "LEFT JOIN projects_pageversion site ON site.scope = 0 WHERE p.slug = %s"
+)
+
+
+def project_page_versions(request: HttpRequest, kwargs: dict[str, Any]) -> str:
+    """The key part of a project's page (detail, fact sheet): ``versions=`` of
+    ``public_page``. A gift to another project moves neither version."""
+    with connection.cursor() as cursor:
+        cursor.execute(PAGE_VERSIONS_SQL, [kwargs["slug"]])
+        row = cursor.fetchone()
+    if row is None:
+        return "none"  # no such project: the view answers 404, which is never stored
+    site, project_id, version = row
+    return f"s{site or 0}.p{project_id}.{version or 0}"
 
 
 def project_detail_get(*, slug: str, user: AbstractBaseUser | AnonymousUser) -> Project:

@@ -14,7 +14,7 @@ from django.utils.cache import patch_cache_control
 from django.views.decorators.http import require_GET
 from djmoney.money import Money
 
-from campaign.pagecache import public_page
+from campaign.pagecache import list_versions, public_page
 from projects.forms import CALCULATOR_MAX, CALCULATOR_MIN, AcresCalculatorForm
 from projects.models import Project
 from projects.selectors import (
@@ -23,6 +23,7 @@ from projects.selectors import (
     project_for_totals,
     project_funding,
     project_list_published,
+    project_page_versions,
 )
 from projects.seo import project_list_meta, project_meta
 
@@ -30,7 +31,7 @@ CALCULATOR_DEFAULT_GIFT = Decimal("50")
 ACRES_JSON_MAX_AGE = 24 * 60 * 60
 
 
-@public_page
+@public_page(versions=list_versions)
 def project_list(request: HttpRequest) -> HttpResponse:
     projects = list(project_list_published())
     items = [(p, project_funding(p)) for p in projects]
@@ -118,7 +119,7 @@ def project_detail_context(request: HttpRequest, project: Project) -> dict[str, 
     }
 
 
-@public_page
+@public_page(versions=project_page_versions)
 def project_detail(request: HttpRequest, slug: str) -> HttpResponse:
     project = project_detail_get(slug=slug, user=request.user)
     response = render(request, "projects/detail.html", project_detail_context(request, project))
@@ -128,7 +129,7 @@ def project_detail(request: HttpRequest, slug: str) -> HttpResponse:
     return response
 
 
-@public_page
+@public_page(versions=project_page_versions)
 def project_fact_sheet(request: HttpRequest, slug: str) -> HttpResponse:
     project = project_detail_get(slug=slug, user=request.user)
     funding = project_funding(project)

@@ -12,7 +12,7 @@
 
 from django.db import migrations, models
 
-from projects.services import page_version
+from projects.migrations import _page_version_site as page_version
 
 NAME_TRGM = (
     "CREATE INDEX IF NOT EXISTS donation_name_trgm ON donations_donation "

@@ -3,7 +3,7 @@ PageVersion, projects/services/page_version.py)."""
 
 from django.db import migrations, models
 
-from projects.services import page_version
+from projects.migrations import _page_version_site as page_version
 
 TABLES = [
     "projects_project",
