@@ -27,6 +27,7 @@ from donations.providers import ProviderError, is_test_provider, provider
 from donations.selectors import donation_matches
 from donations.services import donor_gifts, enqueue, signin, statements
 from donations.services.ratelimit import rate_limit_hit, source_key
+from donations.services.receipt_numbers import receipt_number_issue
 from donations.services.receipts import RECEIPT_STATUSES, receipt_context
 from donations.views import donor_private, gift_language
 
@@ -146,6 +147,8 @@ def receipt(request: HttpRequest, donation_id: UUID) -> HttpResponse:
     gift = _own_gift(request, donation_id)
     if gift.status not in RECEIPT_STATUSES:
         raise Http404(gettext("This gift has no receipt (it was refunded)."))
+    if not gift.receipt_number:  # opened before the receipt email went out: issued now
+        gift.receipt_number = receipt_number_issue(donation_id=gift.pk)
     with translation.override(gift.language):
         response = render(request, "donations/email/receipt.html", receipt_context(gift))
     if request.GET.get("download"):

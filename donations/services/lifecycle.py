@@ -22,7 +22,7 @@ from djmoney.money import Money
 from donations.models import Donation, TransitionLog
 from donations.money import to_minor
 from donations.providers.facts import DisputeFact, InvoiceFact, PaymentFact, SessionFact
-from donations.services import enqueue, ledger, receipt_numbers, totals
+from donations.services import enqueue, ledger, totals
 from donations.services.matching import match_sync
 from donations.services.totals import COUNTING
 
@@ -163,9 +163,8 @@ def _mark_succeeded(d: Donation, paid_at: datetime | None) -> bool:
         _flag(d, [f"Stripe reports a payment for a gift we had marked {d.status}."])
     d.status = S.SUCCEEDED
     d.succeeded_at = paid_at or timezone.now()
-    # In this transaction, so a rolled-back success takes no number (locks the year's
-    # counter: lock order donation, counter, donor, pools, totals).
-    receipt_numbers.receipt_number_assign(d)
+    # No receipt number here: it is issued with the receipt, in a transaction of its own
+    # (receipt_numbers), so a success locks no row that gifts to other projects write.
     _refund_status(d)
     # A broker outage must not fail the committed transition; receipts_catch_up (beat)
     # sends whatever was not queued.

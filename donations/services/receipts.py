@@ -19,7 +19,7 @@ from donations.locks import advisory_xact_lock
 from donations.models import Donation
 from donations.selectors import donation_matches
 from donations.services.mail import email_send
-from donations.services.receipt_numbers import receipt_number_shown
+from donations.services.receipt_numbers import receipt_number_issue, receipt_number_shown
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +46,11 @@ def receipt_send(*, donation_id: UUID | str) -> bool:
     gift's next Stripe event would wait). The mail goes out inside the transaction, so a
     crash after sending but before commit could send a second copy on retry: a duplicate
     receipt is the lesser harm than a missing one.
+
+    The receipt number is issued first, in a short transaction of its own (not under the
+    email's lock, nor in the gift's success): a retry finds it and sends the same number.
     """
+    receipt_number_issue(donation_id=donation_id)
     with transaction.atomic():
         d = _claimed("receipt", donation_id)
         if d is None or d.receipt_sent_at is not None or d.status not in RECEIPT_STATUSES:
@@ -65,6 +69,7 @@ def receipt_resend(*, donation_id: UUID | str, to: str = "") -> str:
     corrected one. After a refund it is a corrected receipt: it states what was charged net
     of refunds, and says so, under the first receipt's number with "-C<n>" (its n-th
     correction). Returns the address it went to."""
+    receipt_number_issue(donation_id=donation_id)  # a gift whose receipt never went out
     with transaction.atomic():
         d = _claimed("receipt", donation_id)
         if d is None:
