@@ -60,6 +60,18 @@ AIMS = {
         "<=",
         10,
     ),
+    "project page while 10 gifts/s confirm across 20 projects, vs /healthz req/s": (
+        "pages",
+        "under_gifts.served.page_vs_healthz",
+        ">=",
+        0.40,
+    ),
+    "gift confirmations/s across 20 projects vs one project (not slower, 5 % noise)": (
+        "pages",
+        "under_gifts.confirmations.many_vs_one",
+        ">=",
+        0.95,
+    ),
     "donations admin (list and searches), worst vs projects changelist": (
         "pages",
         "admin.worst_vs_projects",
@@ -173,6 +185,16 @@ def _bound_pages(key: str, d: dict[str, Any]) -> str:
             f"{_g(px, 'static_file.per_s')}/s through the same nginx "
             f"({px.get('page_bytes')} bytes); stale {px.get('thermometer_stale_s')} s "
             "(nginx keeps a copy PAGE_PROXY_CACHE_SECONDS)"
+        )
+    if key.startswith("under_gifts."):
+        ug = d.get("under_gifts", {})
+        sv, cf = ug.get("served", {}), ug.get("confirmations", {})
+        return (
+            f"page {_g(sv, 'page.per_s')}/s under {_g(sv, 'gifts_per_s')} gifts/s "
+            f"({_g(sv, 'gifts_to_the_page_project')} to its project, each a cold render) "
+            f"against /healthz {_g(sv, 'healthz.per_s')}/s and the page without gifts "
+            f"{_g(sv, 'page_without_gifts.per_s')}/s; confirmations {cf.get('rounds_20')} "
+            f"across 20 projects against {cf.get('rounds_one')} to one"
         )
     if key.startswith("admin."):
         worst = max(
