@@ -1,7 +1,8 @@
 """The whole-page cache of the public pages (campaign/pagecache.py).
 
-Anonymous visitors share one rendered copy per page, language and page version; any change a
-page shows moves the version in the database (triggers), so the next visitor sees it. The
+Anonymous visitors share one rendered copy per page, language and page versions; any change
+a page shows moves its versions in the database (triggers), so the next visitor sees it
+(per project page since issue 19: tests/projects/test_page_versions.py). The
 copy carries no visitor's CSRF token: csrf.js fetches the visitor's own from /csrf/, and a
 post without one gets the form back with one.
 """
@@ -48,7 +49,7 @@ def test_second_anonymous_visit_is_one_query_and_shareable(
         second, again = _get(Client(), project.get_absolute_url())
     assert second["X-Page-Cache"] == "hit"
     assert again == html
-    assert len(ctx.captured_queries) == 1  # the page version, by primary key
+    assert len(ctx.captured_queries) == 1  # the page's versions, by slug and primary key
     for response in (first, second):
         # Nothing per visitor: no cookie, no token; a proxy may keep it briefly. It varies
         # only on what picks its language (the language cookie, Accept-Language): nginx keys
