@@ -104,9 +104,9 @@ class Donation(models.Model):
     needs_review = models.BooleanField(default=False)
     review_reason = models.TextField(blank=True)
     receipt_sent_at = models.DateTimeField(null=True, blank=True)
-    # The receipt's serial number, unique per financial year ("2026-000123"), given in the
-    # transaction of the gift's success (services.receipt_numbers); a corrected receipt
-    # keeps it with "-C<receipt_corrections>".
+    # The receipt's serial number, unique per financial year ("2026-000123"), issued with
+    # the receipt in a short transaction of its own (services.receipt_numbers), not in the
+    # gift's success; a corrected receipt keeps it with "-C<receipt_corrections>".
     receipt_number = models.CharField(max_length=20, blank=True)
     receipt_corrections = models.PositiveSmallIntegerField(default=0)
     tribute_notified_at = models.DateTimeField(null=True, blank=True)

@@ -164,7 +164,8 @@ def _mark_succeeded(d: Donation, paid_at: datetime | None) -> bool:
     d.status = S.SUCCEEDED
     d.succeeded_at = paid_at or timezone.now()
     # No receipt number here: it is issued with the receipt, in a transaction of its own
-    # (receipt_numbers), so a success locks no row that gifts to other projects write.
+    # (receipt_numbers): a success locks no row that gifts to other projects write, but
+    # the pools they share (docs/capacity.md).
     _refund_status(d)
     # A broker outage must not fail the committed transition; receipts_catch_up (beat)
     # sends whatever was not queued.

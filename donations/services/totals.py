@@ -1,8 +1,10 @@
 """The project's funding totals (the thermometer's read model, ``projects.FundingTotals``):
 what each gift adds, and the one relative UPDATE that moves them.
 
-Lock order everywhere: donation, donor, pools, totals. The totals row, which every gift to a
-project shares, is locked by the last statement before commit, so it is held briefly.
+Lock order everywhere: donation, donor, pools, totals, then the project's page version (its
+trigger, projects/services/page_version.py). The totals row and the page version row, which
+every gift to a project shares (and no gift to another project), are locked by the last
+statement before commit, so they are held briefly.
 """
 
 from __future__ import annotations
