@@ -206,11 +206,11 @@ def page_under_gifts() -> dict[str, Any]:
         for c in confirmers:
             c.join(30)
     done = sum(c.done for c in confirmers)
-    seconds = max(c.seconds for c in confirmers)
+    elapsed = max(c.seconds for c in confirmers)
     return {
         "projects": PROJECTS,
         "gifts_confirmed": done,
-        "gifts_per_s": round(done / seconds, 1) if seconds else 0,
+        "gifts_per_s": round(done / elapsed, 1) if elapsed else 0,
         # Gifts 0, 20, 40, ... (to projects[0], the page's) are thread 0's items 0, 5, 10, ...
         "gifts_to_the_page_project": len(range(0, confirmers[0].done, PROJECTS // CONFIRMERS)),
         "errors": [e for c in confirmers for e in c.errors][:3],
