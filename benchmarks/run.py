@@ -23,13 +23,22 @@ from benchmarks import (  # noqa: E402
     bench_lighthouse,
     bench_matching,
     bench_pages,
+    bench_pages_gifts,
     bench_payouts,
     bench_updates,
     bench_webhooks,
 )
 
+
+def _pages() -> dict[str, Any]:
+    """The pages benchmark, then the same pages while gifts arrive (bench_pages_gifts)."""
+    result = bench_pages.run()
+    result["under_gifts"] = bench_pages_gifts.run_part()
+    return result
+
+
 BENCHMARKS = {
-    "pages": bench_pages.run,
+    "pages": _pages,
     "webhooks": bench_webhooks.run,
     "matching": bench_matching.run,
     "export": bench_export.run,
