@@ -472,6 +472,8 @@ def test_beat_schedule_names_registered_tasks() -> None:
         "donations.tasks.payouts_repair",
         "donations.tasks.reconcile_nightly",
         "finance.tasks.export_files_expire",
+        "stewardship.tasks.updates_daily",
+        "stewardship.tasks.updates_resume",
     } | (
         {"donations.tasks.test_provider_payout", "donations.tasks.test_provider_redeliver"}
         if settings.PAYMENT_PROVIDER == "test"
