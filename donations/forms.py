@@ -3,6 +3,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 from typing import Any
+from uuid import UUID
 
 from django import forms
 from django.conf import settings
@@ -17,6 +18,8 @@ from projects.formatting import number_format
 from projects.sharing import Referral, referral_parse
 
 NUMBER = re.compile(r"^\d{1,9}(\.\d{1,4})?$")
+# The donate form's idempotency key as browsers write a UUID (crypto.randomUUID).
+IDEMPOTENCY_KEY = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
 def currency_choices() -> list[tuple[str, str]]:
@@ -207,6 +210,10 @@ class DonateForm(forms.Form):
     )
     # The referral code of the shared link the donor came from (hidden; projects.sharing).
     ref = forms.CharField(required=False, max_length=100, widget=forms.HiddenInput)
+    # This press of Donate, made by the donor's browser (static/js/donate-key.js): posted
+    # twice, it is one gift (donations.services.giving.donation_by_key). Empty without
+    # JavaScript; anything but a UUID is refused.
+    idempotency_key = forms.CharField(required=False, widget=forms.HiddenInput)
     # Honeypot: hidden from people by CSS and aria-hidden; bots fill it in.
     website = forms.CharField(required=False, label=_("Leave this empty"))
 
@@ -241,6 +248,16 @@ class DonateForm(forms.Form):
     def clean_ref(self) -> Referral | None:
         # Not the donor's input: a code that is not one of ours is dropped, never an error.
         return referral_parse(self.cleaned_data.get("ref"))
+
+    def clean_idempotency_key(self) -> UUID | None:
+        raw = (self.cleaned_data.get("idempotency_key") or "").strip()
+        if not raw:
+            return None
+        if not IDEMPOTENCY_KEY.fullmatch(raw):
+            # A form-wide error: the template shows it (the hidden field has no error slot).
+            self.add_error(None, _("This form could not be submitted. Please reload the page."))
+            return None
+        return UUID(raw)
 
     def clean_website(self) -> str:
         if self.cleaned_data.get("website"):

@@ -33,7 +33,14 @@ from donations.selectors import (
     match_offer,
 )
 from donations.services import catchup, events
-from donations.services.giving import CheckoutUnavailable, GiftRequest, donation_start
+from donations.services.giving import (
+    CheckoutUnavailable,
+    GiftRequest,
+    KeyReused,
+    donation_answer,
+    donation_by_key,
+    donation_start,
+)
 from donations.services.ratelimit import gift_start_limited
 from donations.services.sharing import share_code_ensure
 from projects.formatting import money_format
@@ -92,6 +99,18 @@ def donate(request: HttpRequest, slug: str) -> HttpResponse:
     if not form.is_valid():
         return _form_page(request, project, form, 400)
     data = form.cleaned_data
+    gift = _gift_request(request, project, data)
+    base_url = f"{request.scheme}://{request.get_host()}"
+    try:
+        # The same press of Donate posted again (nginx gave it to the other node, a
+        # reload): the gift it started, not a second one, and not counted again below.
+        started = donation_by_key(gift)
+        if started is not None:
+            return HttpResponseRedirect(donation_answer(started, base_url=base_url), status=303)
+    except KeyReused:
+        return _key_reused(request, project, form)
+    except CheckoutUnavailable:
+        return _checkout_unavailable(request, project, form)
     if gift_start_limited(
         ip=client_ip(request),
         email=data["donor_email"],
@@ -106,7 +125,17 @@ def donate(request: HttpRequest, slug: str) -> HttpResponse:
             ),
         )
         return _form_page(request, project, form, 429)
-    gift = GiftRequest(
+    try:
+        _donation, url = donation_start(gift=gift, base_url=base_url)
+    except KeyReused:
+        return _key_reused(request, project, form)
+    except CheckoutUnavailable:
+        return _checkout_unavailable(request, project, form)
+    return HttpResponseRedirect(url, status=303)
+
+
+def _gift_request(request: HttpRequest, project: Any, data: dict[str, Any]) -> GiftRequest:
+    return GiftRequest(
         project=project,
         amount=data["amount"],
         frequency=data["frequency"],
@@ -121,21 +150,24 @@ def donate(request: HttpRequest, slug: str) -> HttpResponse:
         cover_fee=data["cover_fee"],
         referral=data["ref"],
         language=gift_language(request),
+        idempotency_key=data["idempotency_key"],
     )
-    try:
-        _donation, url = donation_start(
-            gift=gift, base_url=f"{request.scheme}://{request.get_host()}"
-        )
-    except CheckoutUnavailable:
-        form.add_error(
-            None,
-            _(
-                "We could not reach our payment processor, and nothing was charged. "
-                "Please try again in a few minutes."
-            ),
-        )
-        return _form_page(request, project, form, 503)
-    return HttpResponseRedirect(url, status=303)
+
+
+def _checkout_unavailable(request: HttpRequest, project: Any, form: DonateForm) -> HttpResponse:
+    form.add_error(
+        None,
+        _(
+            "We could not reach our payment processor, and nothing was charged. "
+            "Please try again in a few minutes."
+        ),
+    )
+    return _form_page(request, project, form, 503)
+
+
+def _key_reused(request: HttpRequest, project: Any, form: DonateForm) -> HttpResponse:
+    form.add_error(None, _("This form could not be submitted. Please reload the page."))
+    return _form_page(request, project, form, 409)
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:

@@ -70,6 +70,10 @@ class Donation(models.Model):
     # written in it, and Stripe Checkout opens in it.
     language = models.CharField(max_length=8, choices=settings.LANGUAGES, default="en")
 
+    # The donate form's idempotency key (made by the donor's browser, static/js/donate-key.js):
+    # the same press of Donate posted twice (nginx handing it to another node, a reload) is
+    # this one gift. Empty for a form posted without JavaScript; released if checkout failed.
+    idempotency_key = models.UUIDField(null=True, blank=True, unique=True, editable=False)
     # Stripe's identifiers. Unique where one Stripe object can only ever be one gift.
     checkout_session_id = models.CharField(max_length=255, null=True, blank=True, unique=True)
     payment_intent_id = models.CharField(max_length=255, null=True, blank=True, unique=True)

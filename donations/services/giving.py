@@ -5,9 +5,10 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from decimal import Decimal
+from uuid import UUID
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import translation
 from djmoney.money import Money
@@ -54,6 +55,7 @@ class GiftRequest:
     cover_fee: bool = False
     referral: Referral | None = None  # the shared link the donor came through
     language: str = "en"
+    idempotency_key: UUID | None = None  # this press of Donate (the form's hidden key)
 
 
 def donation_label(title: str) -> str:
@@ -63,6 +65,11 @@ def donation_label(title: str) -> str:
 
 class CheckoutUnavailable(Exception):
     """Stripe could not create the Checkout Session; nothing was charged."""
+
+
+class KeyReused(Exception):
+    """The form's idempotency key already started a different gift (another amount, donor,
+    project or frequency): nothing is started, the donor is asked to reload the form."""
 
 
 # Stripe Checkout's own locales for ours (https://docs.stripe.com/api/checkout/sessions).
@@ -91,30 +98,87 @@ def _checkout_request(d: Donation, *, base_url: str) -> CheckoutRequest:
         )
 
 
+def _same_gift(d: Donation, gift: GiftRequest) -> bool:
+    return (
+        d.project_id == gift.project.pk
+        and d.donor_email == gift.donor_email
+        and d.amount == gift.amount
+        and d.frequency == gift.frequency
+        and d.cover_fee == gift.cover_fee
+    )
+
+
+def donation_by_key(gift: GiftRequest) -> Donation | None:
+    """The gift this press of Donate already started (its idempotency key), if any;
+    KeyReused if the key started a different one."""
+    if gift.idempotency_key is None:
+        return None
+    d = (
+        Donation.objects.select_related("project")
+        .filter(idempotency_key=gift.idempotency_key)
+        .first()
+    )
+    if d is not None and not _same_gift(d, gift):
+        raise KeyReused(str(gift.idempotency_key))
+    return d
+
+
+def donation_answer(d: Donation, *, base_url: str) -> str:
+    """Where a repeated post of a started gift goes: a gift still pending to its Checkout
+    Session (created again with the same Stripe idempotency key, the donation's id, so
+    Stripe answers with the one session, also when the first post died before it was
+    stored); any other gift to its thank-you page. A provider error leaves the gift as it
+    is (the first post may still be creating the session): CheckoutUnavailable."""
+    thanks = base_url + reverse("donations:thanks", kwargs={"donation_id": d.pk})
+    if d.status != Donation.Status.PENDING:
+        return thanks
+    try:
+        started = provider().checkout_session_create(
+            request=_checkout_request(d, base_url=base_url), idempotency_key=str(d.pk)
+        )
+    except ProviderError as exc:
+        raise CheckoutUnavailable(str(exc)) from exc
+    if d.checkout_session_id != started.session_id:
+        Donation.objects.filter(pk=d.pk, status=Donation.Status.PENDING).update(
+            checkout_session_id=started.session_id
+        )
+    return started.url
+
+
 def donation_start(*, gift: GiftRequest, base_url: str) -> tuple[Donation, str]:
     """Create the pending donation and its Checkout Session; return it and the URL to send
-    the donor to. If Stripe fails, the donation is marked failed and CheckoutUnavailable
-    raised: the donor is told, and finance sees the attempt."""
+    the donor to. If Stripe fails, the donation is marked failed (its idempotency key
+    released, so pressing Donate again starts afresh) and CheckoutUnavailable raised: the
+    donor is told, and finance sees the attempt. A post whose key another post (in flight
+    at the same time) has just used gets that one's answer (donation_answer)."""
     fee = fee_to_cover(gift.amount) if gift.cover_fee else Money(0, gift.amount.currency)
-    with transaction.atomic():
-        donation = Donation.objects.create(
-            project=gift.project,
-            amount=gift.amount,
-            fee_covered=fee,
-            cover_fee=gift.cover_fee,
-            frequency=gift.frequency,
-            donor_name=gift.donor_name,
-            donor_email=gift.donor_email,
-            anonymous=gift.anonymous,
-            show_amount=gift.show_amount,
-            message=gift.message,
-            tribute_type=gift.tribute_type,
-            tribute_name=gift.tribute_name,
-            tribute_notify_email=gift.tribute_notify_email,
-            referral_channel=gift.referral.channel if gift.referral else "",
-            referral_code=gift.referral.code if gift.referral else "",
-            language=gift.language,
-        )
+    try:
+        with transaction.atomic():
+            donation = Donation.objects.create(
+                project=gift.project,
+                amount=gift.amount,
+                fee_covered=fee,
+                cover_fee=gift.cover_fee,
+                frequency=gift.frequency,
+                donor_name=gift.donor_name,
+                donor_email=gift.donor_email,
+                anonymous=gift.anonymous,
+                show_amount=gift.show_amount,
+                message=gift.message,
+                tribute_type=gift.tribute_type,
+                tribute_name=gift.tribute_name,
+                tribute_notify_email=gift.tribute_notify_email,
+                referral_channel=gift.referral.channel if gift.referral else "",
+                referral_code=gift.referral.code if gift.referral else "",
+                language=gift.language,
+                idempotency_key=gift.idempotency_key,
+            )
+    except IntegrityError:
+        # The unique key: the other post committed first (PostgreSQL made this insert wait).
+        winner = donation_by_key(gift)
+        if winner is None:
+            raise
+        return winner, donation_answer(winner, base_url=base_url)
     try:
         started = provider().checkout_session_create(
             request=_checkout_request(donation, base_url=base_url),
@@ -122,6 +186,7 @@ def donation_start(*, gift: GiftRequest, base_url: str) -> tuple[Donation, str]:
         )
     except ProviderError as exc:
         donation_fail(donation_id=donation.pk, reason=f"checkout session not created: {exc}")
+        Donation.objects.filter(pk=donation.pk).update(idempotency_key=None)
         raise CheckoutUnavailable(str(exc)) from exc
     Donation.objects.filter(pk=donation.pk).update(checkout_session_id=started.session_id)
     donation.checkout_session_id = started.session_id
