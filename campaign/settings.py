@@ -111,6 +111,9 @@ TEMPLATES = [
         },
     },
 ]
+# Django's widget templates, written as Python (the donate form's widgets rendered by the
+# template engine cost more than the rest of the form; campaign/form_renderer.py).
+FORM_RENDERER = "campaign.form_renderer.FastWidgetRenderer"
 
 # --- Database -------------------------------------------------------------------------------
 DATABASES = {
