@@ -22,7 +22,11 @@ from donations.services import enqueue
 
 
 def task_publish(task_name: str, *args: Any) -> None:
-    """Queue a task now, as ``enqueue.enqueue`` does (a broker outage is logged, not raised)."""
+    """Queue a task now, as ``enqueue.enqueue`` does (a broker outage is logged, not raised).
+    Tasks that run in-process (the demo, the tests: task_always_eager) go through it too."""
+    if current_app.conf.task_always_eager:
+        enqueue.enqueue(task_name, *args)
+        return
     try:
         _publish(task_name, args)
     except Exception:  # noqa: BLE001 - broker trouble: Celery's publish retries, then logs
