@@ -20,6 +20,7 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks import (  # noqa: E402
     bench_export,
+    bench_freshness,
     bench_lighthouse,
     bench_matching,
     bench_pages,
@@ -29,7 +30,7 @@ from benchmarks import (  # noqa: E402
 
 BENCHMARKS = {
     "pages": bench_pages.run,
-    "webhooks": bench_webhooks.run,
+    "webhooks": lambda: bench_webhooks.run(freshness=bench_freshness.freshness),
     "matching": bench_matching.run,
     "export": bench_export.run,
     "payouts": bench_payouts.run,

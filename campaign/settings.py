@@ -111,9 +111,7 @@ TEMPLATES = [
         },
     },
 ]
-# Django's widget templates, written as Python (the donate form's widgets rendered by the
-# template engine cost more than the rest of the form; campaign/form_renderer.py).
-FORM_RENDERER = "campaign.form_renderer.FastWidgetRenderer"
+FORM_RENDERER = "campaign.form_renderer.FastWidgetRenderer"  # Django's widget templates in Python
 
 # --- Database -------------------------------------------------------------------------------
 DATABASES = {
