@@ -233,9 +233,10 @@ def _bound_webhooks(key: str, d: dict[str, Any]) -> str:
         phase = key.removesuffix(".p95_ms")
         return (
             f"p50 {_g(d, phase + '.p50_ms')} ms, p95 {_g(d, phase + '.p95_ms')} ms, max "
-            f"{_g(d, phase + '.max_ms')} ms at {_g(d, phase + '.posted_per_s')} events/s posted: "
-            "an event waits for the ones queued before it on the worker's two processes, each "
-            "a Stripe re-fetch and a transaction"
+            f"{_g(d, phase + '.max_ms')} ms at {_g(d, phase + '.posted_per_s')} events/s posted, "
+            f"against {_g(d, 'processing.per_s')} events/s one worker of two processes "
+            "processes: past that rate an event waits for the ones queued before it (add "
+            "worker processes or workers)"
         )
     return "see the figures above"
 
