@@ -6,8 +6,11 @@
 * Processing: ``checkout.session.completed`` events per second through one Celery worker with
   2 processes; each event re-fetches the session from the recorded-response Stripe server over
   HTTP and applies the transition, totals and ledger in one transaction.
-* Freshness: with the server and worker running, events posted at a steady pace; per event,
-  received (inbox row written) to processed (totals committed before the event is marked).
+* Processing floor: the same events applied by a task that is handed the session instead of
+  asking the provider for it (benchmarks/tasks.py): the same transaction and rows.
+* Freshness (bench_freshness.py): with the server and worker running, events posted at
+  steady paces (at rest, 15/s and 30/s); per event, received (inbox row written) to
+  processed (totals committed before the event is marked).
 """
 
 from __future__ import annotations
@@ -27,8 +30,6 @@ CLIENTS = 4
 DURATION = 4.0
 INGESTION_ROUNDS = 3
 PROCESS_EVENTS = 500
-FRESH_EVENTS = 150
-FRESH_RATE = 15.0  # events per second, a busy campaign evening
 LOGS = common.ROOT / "artifacts" / "bench"
 QUEUES = ("celery", "email")  # every queue the worker is started on (-Q celery,email)
 
@@ -158,15 +159,16 @@ def _ms_each(work: Any, items: list[Any]) -> float:
 
 def profile(n: int = 300) -> dict[str, float]:
     """Where a webhook's time goes, in this process, per event (ms): the signature check, the
-    inbox insert with its commit, the broker publish that follows the commit, the whole view
-    through the test client, and the trivial view through the same client."""
+    inbox insert with its commit, the broker publish that follows the commit (and the same
+    publish by Celery's Task.delay), the whole view through the test client, and the trivial
+    view through the same client."""
     from django.db import transaction
     from django.test import Client
     from django.utils import timezone
 
     from campaign.celery import app
     from donations.providers import provider
-    from donations.services import enqueue, events
+    from donations.services import enqueue, events, publish
 
     app.conf.task_always_eager = False  # published to the broker, as under gunicorn
     bodies = _signed_bodies(n)
@@ -184,7 +186,14 @@ def profile(n: int = 300) -> dict[str, float]:
     out = {
         "signature_check_ms": _ms_each(lambda b: provider().webhook_verify(*b), bodies),
         "insert_and_commit_ms": _ms_each(insert, verified),
-        "broker_publish_ms": _ms_each(lambda pk: enqueue.enqueue(enqueue.EVENT_PROCESS, pk), pks),
+        # What the view does after the commit (donations/services/publish.py) ...
+        "broker_publish_ms": _ms_each(
+            lambda pk: publish.task_publish(enqueue.EVENT_PROCESS, pk), pks
+        ),
+        # ... and Celery's Task.delay, which it replaced, for the same events.
+        "broker_publish_by_delay_ms": _ms_each(
+            lambda pk: enqueue.enqueue(enqueue.EVENT_PROCESS, pk), pks
+        ),
         "whole_view_ms": _ms_each(
             lambda b: client.post(
                 "/stripe/webhook/",
@@ -348,74 +357,76 @@ def _noop_once() -> dict[str, Any]:
     }
 
 
+def _floor_once(fake: Any) -> dict[str, Any]:
+    """The fair floor: the same events through the same worker, each applied by
+    benchmarks.tasks.event_apply_floor with the session Stripe would return handed in (no
+    request to the provider): the same event row, the same transaction, the same writes."""
+    import json
+
+    from benchmarks.tasks import event_apply_floor
+    from donations.models import WebhookEvent
+    from donations.providers.stripe import SESSION_EXPAND
+
+    sessions = _paid_gifts(fake, PROCESS_EVENTS)
+    events = WebhookEvent.objects.bulk_create(
+        WebhookEvent(
+            stripe_id=f"evt_floor_{time.time_ns()}_{i}",
+            type="checkout.session.completed",
+            payload=json.loads(body),
+        )
+        for i, (body, _) in enumerate(_signed_bodies(PROCESS_EVENTS, sessions))
+    )
+    expanded = [fake._expanded(fake.get(s["id"]), SESSION_EXPAND) for s in sessions]
+    ids = [e.pk for e in events]
+    env = common.server_env(stripe_api_base=fake.url)
+    with _worker(env, "processing-worker-floor", "celery"):
+        time.sleep(4)  # worker boot
+        began = time.perf_counter()
+        for pk, session in zip(ids, expanded, strict=True):
+            event_apply_floor.delay(pk, session)
+        deadline = time.monotonic() + 600
+        while True:
+            done = WebhookEvent.objects.filter(pk__in=ids, status="processed").count()
+            if done == len(ids) or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+        elapsed = time.perf_counter() - began
+    _purge_queue()
+    return {
+        "floor": "same transaction and rows, no provider request",
+        "events": len(ids),
+        "processed": done,
+        "seconds": round(elapsed, 2),
+        "per_s": round(done / elapsed, 1),
+    }
+
+
 def processing(fake: Any) -> dict[str, Any]:
     """A no-op task through the same worker (the baseline), money events alone (receipts
     wait on the email queue, as with a separate email worker), then the same with the two
-    processes also sending every receipt. Every queue is emptied before each run, so no run
-    also sends an earlier run's receipts."""
+    processes also sending every receipt, then the fair floor (_floor_once). Every queue is
+    emptied before each run, so no run also sends an earlier run's receipts."""
     _purge_queue()
     baseline = _noop_once()
     events_only = _process_once(fake, "celery")
     _purge_queue()
     with_email = _process_once(fake, "celery,email")
+    _purge_queue()
+    floor = _floor_once(fake)
     return {
         "per_s": events_only["per_s"],
         "noop_per_s": baseline["per_s"],
         "vs_noop": round(events_only["per_s"] / baseline["per_s"], 3),
+        "floor_per_s": floor["per_s"],
+        "vs_floor": round(events_only["per_s"] / floor["per_s"], 3),
         "per_s_with_receipts_on_same_processes": with_email["per_s"],
-        "runs": [baseline, events_only, with_email],
+        "runs": [baseline, events_only, with_email, floor],
     }
 
 
-def freshness(fake: Any) -> dict[str, Any]:
-    from donations.models import WebhookEvent
-
-    sessions = _paid_gifts(fake, FRESH_EVENTS)
-    bodies = _signed_bodies(FRESH_EVENTS, sessions)
-    env = common.server_env(stripe_api_base=fake.url)
-    port = common.free_port()
-    with _gunicorn(port, env, "freshness-gunicorn"), _worker(env, "freshness-worker"):
-        common.wait_http(f"http://127.0.0.1:{port}/healthz")
-        time.sleep(4)
-        started = time.time()
-        gap = 1.0 / FRESH_RATE
-        for i, (body, header) in enumerate(bodies):
-            wait = started + i * gap - time.time()
-            if wait > 0:
-                time.sleep(wait)
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-            conn.request(
-                "POST",
-                "/stripe/webhook/",
-                body=body,
-                headers={"Stripe-Signature": header, "Content-Type": "application/json"},
-            )
-            conn.getresponse().read()
-            conn.close()
-        ids = [s["id"] for s in sessions]
-        deadline = time.monotonic() + 120
-        rows: list[Any] = []
-        while time.monotonic() < deadline:
-            rows = list(
-                WebhookEvent.objects.filter(
-                    payload__data__object__id__in=ids, status="processed"
-                ).values_list("received_at", "processed_at")
-            )
-            if len(rows) == len(ids):
-                break
-            time.sleep(0.2)
-    delays = [(p - r).total_seconds() for r, p in rows]
-    return {
-        "events": len(ids),
-        "processed": len(rows),
-        "rate_per_s": FRESH_RATE,
-        "p50_ms": round(common.percentile(delays, 50) * 1000, 1),
-        "p95_ms": round(common.percentile(delays, 95) * 1000, 1),
-        "max_ms": round(max(delays) * 1000, 1) if delays else None,
-    }
-
-
-def run() -> dict[str, Any]:
+def run(freshness: Any = None) -> dict[str, Any]:
+    """Ingestion, processing and, given bench_freshness.freshness (as benchmarks/run.py
+    passes it), freshness, on one recorded-response Stripe server."""
     common.django_setup(eager=False)
     from tests.stripe_fake import FakeStripe
 
@@ -423,7 +434,8 @@ def run() -> dict[str, Any]:
     fake = FakeStripe()
     try:
         result["processing"] = processing(fake)
-        result["freshness"] = freshness(fake)
+        if freshness is not None:
+            result["freshness"] = freshness(fake)
     finally:
         fake.close()
     return result

@@ -112,6 +112,7 @@ TEMPLATES = [
         },
     },
 ]
+FORM_RENDERER = "campaign.form_renderer.FastWidgetRenderer"  # Django's widget templates in Python
 
 # --- Database -------------------------------------------------------------------------------
 DATABASES = {

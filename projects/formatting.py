@@ -10,7 +10,6 @@ from decimal import Decimal
 from babel import Locale
 from babel.numbers import (
     NumberPattern,
-    format_decimal,
     get_currency_symbol,
     parse_pattern,
 )
@@ -64,10 +63,17 @@ def number_format(value: Decimal | int | None) -> str:
     if value is None:
         return ""
     d = Decimal(value)
-    locale = babel_locale()
+    locale, whole, fractional = _number_patterns(babel_locale())
     if d == d.to_integral_value():
-        return str(format_decimal(d, format="#,##0", locale=locale))
-    return str(format_decimal(d.normalize(), format="#,##0.##", locale=locale))
+        return str(whole.apply(d, locale))
+    return str(fractional.apply(d.normalize(), locale))
+
+
+@functools.lru_cache(maxsize=32)
+def _number_patterns(locale: str) -> tuple[Locale, NumberPattern, NumberPattern]:
+    """The locale with number_format's two patterns, parsed once (as format_decimal would
+    parse both on every call)."""
+    return Locale.parse(locale), parse_pattern("#,##0"), parse_pattern("#,##0.##")
 
 
 def currency_symbol(code: str) -> str:

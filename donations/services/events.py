@@ -22,7 +22,7 @@ from donations.providers.facts import (
     SubscriptionFact,
     VerifiedEvent,
 )
-from donations.services import enqueue, lifecycle, payment_failed_email, payouts
+from donations.services import enqueue, lifecycle, payment_failed_email, payouts, publish
 from donations.services.lifecycle import DonationNotFound
 
 logger = logging.getLogger(__name__)
@@ -79,12 +79,12 @@ def webhook_receive(*, payload: bytes, signature: str | None) -> tuple[WebhookEv
             status=E.RECEIVED,
             received_at=received_at,
         )
-        enqueue.enqueue_on_commit(enqueue.EVENT_PROCESS, pk)
+        publish.task_publish_on_commit(enqueue.EVENT_PROCESS, pk)
         return stored, True
     stored = WebhookEvent.objects.get(stripe_id=event.id)
     if stored.status in {E.RECEIVED, E.RETRYING}:
         # Stripe redelivers what we have not confirmed processing of: give it another go.
-        enqueue.enqueue_on_commit(enqueue.EVENT_PROCESS, stored.pk)
+        publish.task_publish_on_commit(enqueue.EVENT_PROCESS, stored.pk)
     return stored, False
 
 
