@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 import requests
 from celery.exceptions import AlwaysEagerIgnored
+from django.core.files.base import ContentFile
 from django.utils import timezone
 from djmoney.money import Money
 from openpyxl import load_workbook
@@ -26,8 +27,8 @@ from donations.models import Donation, LedgerEntry, Payout
 from donations.services.seed import gifts_seed
 from donations.services.statements import financial_year_of
 from finance.models import ExportJob, StatementRun, StatementSent
-from projects.models import FundingTotals, Project
-from tests.conftest import WEBHOOK_SECRET
+from projects.models import FundingTotals, Photo, Project
+from tests.conftest import WEBHOOK_SECRET, add_photo, jpeg_bytes
 from tests.donations.event_helpers import charge_of, fresh
 from tests.factories import STAFF_PASSWORD, StaffFactory
 from tests.integration.conftest import ROOT, Stack, donate_over_http, post_webhook, wait_for
@@ -283,3 +284,33 @@ def test_exports_of_each_kind_through_pgbouncer(
     lines = list(csv.DictReader(out.read_text(encoding="utf-8-sig").splitlines()))
     assert sum(Decimal(r["Debits"] or 0) for r in lines) == Decimal(21000)
     assert sum(Decimal(r["Credits"] or 0) for r in lines) == Decimal(21000)
+
+
+SHOW_DATABASE = (
+    "from django.conf import settings; d = settings.DATABASES['default']; "
+    "print(d['CONN_MAX_AGE'], d['DISABLE_SERVER_SIDE_CURSORS'])"
+)
+
+
+def test_settings_and_a_command_that_writes_as_it_reads(
+    stack: Stack, bouncer: PgBouncer, project: Project
+) -> None:
+    """Before: renditions_refresh iterated its projects and photos with .iterator() in
+    autocommit: 'cursor does not exist' behind PgBouncer."""
+    project.hero_image.save("hero.jpg", ContentFile(jpeg_bytes()), save=True)
+    photo = add_photo(project)
+    Photo.objects.filter(pk=photo.pk).update(renditions={})
+    Project.objects.filter(pk=project.pk).update(hero_renditions={})
+    env = _through(stack, bouncer)
+    done = _manage(env, "renditions_refresh")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Rebuilt 1 hero image(s) and 1 photo(s)." in done.stdout
+    photo.refresh_from_db()
+    project.refresh_from_db()
+    assert "webp" in photo.renditions and "social" in project.hero_renditions
+
+    shown = _manage(env, "shell", "-v", "0", "-c", SHOW_DATABASE)
+    assert shown.stdout.split() == ["0", "False"], shown.stderr
+    env = _through(stack, bouncer, DATABASE_DISABLE_SERVER_SIDE_CURSORS="true", CONN_MAX_AGE="5")
+    shown = _manage(env, "shell", "-v", "0", "-c", SHOW_DATABASE)
+    assert shown.stdout.split() == ["5", "True"], shown.stderr
