@@ -124,9 +124,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # transaction, so they work behind it; DATABASE_DISABLE_SERVER_SIDE_CURSORS turns them off
     # for anything else (then .iterator() reads the whole result into memory first).
     _pgbouncer = env.bool("PGBOUNCER", default=False)
-    DATABASES["default"]["CONN_MAX_AGE"] = env.int(
-        "CONN_MAX_AGE", default=0 if _pgbouncer else 60
-    )
+    DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0 if _pgbouncer else 60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env.bool(
         "DATABASE_DISABLE_SERVER_SIDE_CURSORS", default=False

@@ -122,6 +122,7 @@ def test_giving_walk_refund_and_payout_through_pgbouncer(
     # The walk: the donate form, the recorded Checkout, Stripe's signed event, the receipt.
     donate_over_http(base, project.slug)
     donation = Donation.objects.get()
+    assert donation.checkout_session_id
     _deliver(base, "checkout.session.completed", fake_stripe.pay(donation.checkout_session_id))
 
     def receipted() -> bool:
