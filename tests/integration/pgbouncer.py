@@ -46,6 +46,7 @@ min_pool_size = {pool}
 max_client_conn = 200
 server_round_robin = 1
 server_reset_query =
+stats_period = 1
 ignore_startup_parameters = extra_float_digits
 """
 

@@ -9,20 +9,17 @@ import io
 import re
 import subprocess
 import sys
-import warnings
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
-from celery.exceptions import AlwaysEagerIgnored
 from django.core.files.base import ContentFile
 from django.utils import timezone
 from djmoney.money import Money
 from openpyxl import load_workbook
 
-from campaign.celery import app as celery_app
 from donations.models import Donation, LedgerEntry, Payout
 from donations.services.seed import gifts_seed
 from donations.services.statements import financial_year_of
@@ -33,6 +30,7 @@ from tests.donations.event_helpers import charge_of, fresh
 from tests.factories import STAFF_PASSWORD, StaffFactory
 from tests.integration.conftest import ROOT, Stack, donate_over_http, post_webhook, wait_for
 from tests.integration.pgbouncer import PgBouncer, pgbouncer_start
+from tests.integration.test_database_restart import _send
 from tests.stripe_fake import FakeStripe, signed_event
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -48,13 +46,6 @@ def _through(stack: Stack, bouncer: PgBouncer, **extra: str) -> dict[str, str]:
     return stack.env(
         DATABASE_URL=bouncer.url, PGBOUNCER="true", EMAIL_URL="consolemail://", **extra
     )
-
-
-def _send(task: str, *args: Any) -> None:
-    # send_task always goes through the broker (the test process's app runs others eagerly).
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", AlwaysEagerIgnored)
-        celery_app.send_task(task, args=list(args))
 
 
 def test_a_statement_run_of_more_donors_than_one_fetch(
