@@ -118,17 +118,12 @@ DATABASES = {
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # PGBOUNCER=true: DATABASE_URL is PgBouncer in transaction pooling (docs/operations.md).
-    # Each request or task then takes a connection to PgBouncer and gives it back (PgBouncer
-    # keeps the server connections). Our server-side cursors are all read inside a
-    # transaction, so they work behind it; DATABASE_DISABLE_SERVER_SIDE_CURSORS turns them off
-    # for anything else (then .iterator() reads the whole result into memory first).
-    _pgbouncer = env.bool("PGBOUNCER", default=False)
-    DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0 if _pgbouncer else 60)
+    # PGBOUNCER=true: behind PgBouncer's transaction pooling (docs/operations.md#pgbouncer).
+    _bouncer = env.bool("PGBOUNCER", default=False)
+    DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0 if _bouncer else 60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env.bool(
-        "DATABASE_DISABLE_SERVER_SIDE_CURSORS", default=False
-    )
+    _no_cursors = env.bool("DATABASE_DISABLE_SERVER_SIDE_CURSORS", default=False)
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = _no_cursors
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache and broker -----------------------------------------------------------------------
