@@ -120,8 +120,10 @@ DATABASES = {
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    _bouncer = env.bool("PGBOUNCER", default=False)  # docs/operations.md#pgbouncer
+    DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0 if _bouncer else 60)
+    _no_cursors = env.bool("DATABASE_DISABLE_SERVER_SIDE_CURSORS", default=False)
+    DATABASES["default"].update(CONN_HEALTH_CHECKS=True, DISABLE_SERVER_SIDE_CURSORS=_no_cursors)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache and broker -----------------------------------------------------------------------

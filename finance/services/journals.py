@@ -20,6 +20,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.db import transaction
 from django.db.models import Exists, OuterRef, QuerySet
 
 from donations.models import Payout, PayoutLine
@@ -112,13 +113,16 @@ def payout_journal(payout: Payout) -> Entry:
     lines = PayoutLine.objects.filter(payout=payout).values_list(
         "type", "amount", "fee", "ledger_entry__kind", "donation__project__title"
     )
-    for line_type, amount, fee, kind, project in lines.iterator(chunk_size=2000):
-        k = kind if kind and kind != "fee" else LINE_KINDS.get(line_type, "other")
-        if project is None:
-            k = "other"
-        sums[(k, project or "")] -= amount
-        if fee:
-            fees[project or ""] += fee
+    # One transaction: the server-side cursor then streams WITHOUT HOLD on one server
+    # connection, as PgBouncer's transaction pooling needs (docs/operations.md).
+    with transaction.atomic():
+        for line_type, amount, fee, kind, project in lines.iterator(chunk_size=2000):
+            k = kind if kind and kind != "fee" else LINE_KINDS.get(line_type, "other")
+            if project is None:
+                k = "other"
+            sums[(k, project or "")] -= amount
+            if fee:
+                fees[project or ""] += fee
     currency = str(payout.amount.currency)
     entry = Entry(
         number=f"PAYOUT-{payout.pk}",

@@ -18,6 +18,8 @@ from decimal import Decimal
 from typing import cast
 from zoneinfo import ZoneInfo
 
+from django.db import transaction
+
 from donations.models import LedgerEntry
 from finance.services.export_filters import ExportFilters, filters_apply, zone_name
 from finance.services.journal_entry import Entry
@@ -52,45 +54,48 @@ def month_end_journals(f: ExportFilters) -> list[Entry]:
     )
     zone = ZoneInfo(zone_name())
     entries: dict[tuple[date, str, str], Entry] = {}
-    for kind, money, currency, occurred, project, sponsor, batch_id, batch in rows.order_by(
-        "occurred_at", "id"
-    ).iterator(chunk_size=2000):
-        # values_list yields the column's Decimal, not the Money the field's descriptor returns.
-        amount = cast("Decimal", money)
-        month = _month_end(occurred.astimezone(zone).date())
-        ym = f"{month:%Y-%m}"
-        if kind in (K.MATCH, K.MATCH_REVERSAL):
-            key = (month, currency, "match")
-            entry = entries.get(key) or Entry(
-                number=f"MATCH-{ym}-{currency}",
-                narration=f"Matched gifts, month end {ym} ({currency})",
-                day=month,
-                currency=currency,
-            )
-            who = sponsor or "the sponsor"
-            if kind == K.MATCH:
-                entry.add(f"Pledged by {who}, {project}", "pledges", amount, project)
-                entry.add(f"Matched gifts, {project}", kind, -amount, project)
-            else:  # a reversal's amount is negative: the pledge released, the income back
-                entry.add(
-                    f"Pledge released by {who} (refunds), {project}", "pledges", amount, project
+    # One transaction: the server-side cursor then streams WITHOUT HOLD on one server
+    # connection, as PgBouncer's transaction pooling needs (docs/operations.md).
+    with transaction.atomic():
+        for kind, money, currency, occurred, project, sponsor, batch_id, batch in rows.order_by(
+            "occurred_at", "id"
+        ).iterator(chunk_size=2000):
+            # values_list yields the column's Decimal, not the Money the field's descriptor returns.
+            amount = cast("Decimal", money)
+            month = _month_end(occurred.astimezone(zone).date())
+            ym = f"{month:%Y-%m}"
+            if kind in (K.MATCH, K.MATCH_REVERSAL):
+                key = (month, currency, "match")
+                entry = entries.get(key) or Entry(
+                    number=f"MATCH-{ym}-{currency}",
+                    narration=f"Matched gifts, month end {ym} ({currency})",
+                    day=month,
+                    currency=currency,
                 )
-                entry.add(f"Matches reversed, {project}", kind, -amount, project)
-        else:
-            key = (month, currency, f"batch:{batch_id or ''}")
-            slip = f"batch {batch}" if batch_id else "no batch"
-            entry = entries.get(key) or Entry(
-                number=f"BATCH-{batch_id}-{ym}" if batch_id else f"OFFLINE-{ym}-{currency}",
-                narration=f"Offline gifts, {slip}, month end {ym} ({currency})",
-                day=month,
-                currency=currency,
-            )
-            if kind == K.OFFLINE_GIFT:
-                entry.add(f"Deposit of offline gifts, {slip}", "offline_bank", amount)
-                entry.add(f"Offline gifts, {project}", kind, -amount, project)
-            else:  # a void's amount is negative
-                entry.add(f"Voided offline gifts, {slip}", "offline_bank", amount)
-                entry.add(f"Voided offline gifts, {project}", kind, -amount, project)
-        entries[key] = entry
+                who = sponsor or "the sponsor"
+                if kind == K.MATCH:
+                    entry.add(f"Pledged by {who}, {project}", "pledges", amount, project)
+                    entry.add(f"Matched gifts, {project}", kind, -amount, project)
+                else:  # a reversal's amount is negative: the pledge released, the income back
+                    entry.add(
+                        f"Pledge released by {who} (refunds), {project}", "pledges", amount, project
+                    )
+                    entry.add(f"Matches reversed, {project}", kind, -amount, project)
+            else:
+                key = (month, currency, f"batch:{batch_id or ''}")
+                slip = f"batch {batch}" if batch_id else "no batch"
+                entry = entries.get(key) or Entry(
+                    number=f"BATCH-{batch_id}-{ym}" if batch_id else f"OFFLINE-{ym}-{currency}",
+                    narration=f"Offline gifts, {slip}, month end {ym} ({currency})",
+                    day=month,
+                    currency=currency,
+                )
+                if kind == K.OFFLINE_GIFT:
+                    entry.add(f"Deposit of offline gifts, {slip}", "offline_bank", amount)
+                    entry.add(f"Offline gifts, {project}", kind, -amount, project)
+                else:  # a void's amount is negative
+                    entry.add(f"Voided offline gifts, {slip}", "offline_bank", amount)
+                    entry.add(f"Voided offline gifts, {project}", kind, -amount, project)
+            entries[key] = entry
     merged = [e.merged() for _key, e in sorted(entries.items(), key=lambda kv: kv[0])]
     return [e for e in merged if e.lines]

@@ -4,8 +4,6 @@ desk action. Progress is kept on the run's row."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.db.models import F
@@ -28,9 +26,13 @@ from finance.services.action_log import Actor, action_record
 STATEMENT_RUN = "finance.tasks.statement_run"
 
 
-def statement_donors(year: int) -> Iterator[str]:
+def statement_donors(year: int) -> list[str]:
     """Every donor (lower-case email) with a gift in the year, in email order; gifts with
-    no address (an offline gift recorded without one) have no statement to send."""
+    no address (an offline gift recorded without one) have no statement to send.
+
+    Read in one transaction: its server-side cursor is then declared WITHOUT HOLD and every
+    fetch goes to the same server connection behind PgBouncer's transaction pooling (in
+    autocommit, a fetch after the first chunk could land on another and find no cursor)."""
     emails = (
         Donation.objects.filter(year_gifts(year))
         .annotate(email_lower=Lower("donor_email"))
@@ -39,7 +41,8 @@ def statement_donors(year: int) -> Iterator[str]:
         .order_by("email_lower")
         .distinct()
     )
-    yield from (e for e in emails.iterator(chunk_size=2000) if e.strip())
+    with transaction.atomic():
+        return [e for e in emails.iterator(chunk_size=2000) if e.strip()]
 
 
 def statement_send(
@@ -96,7 +99,7 @@ def statement_run_execute(*, run_id: int) -> None:
     run = StatementRun.objects.get(pk=run_id)
     if run.status == StatementRun.Status.DONE:
         return
-    donors = list(statement_donors(run.year))
+    donors = statement_donors(run.year)
     StatementRun.objects.filter(pk=run_id).update(
         status=StatementRun.Status.RUNNING, total=len(donors), done=0
     )

@@ -2,12 +2,32 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterator
+from typing import Any, TypeVar
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db.models import Model, QuerySet
 
 from projects.models import Photo, Project
 from projects.services.images import photo_renditions_refresh, project_hero_refresh
+
+M = TypeVar("M", bound=Model)
+
+
+def in_pages(rows: QuerySet[M], size: int = 200) -> Iterator[M]:
+    """Every row, by primary key, a page of ``size`` per query. Not ``.iterator()``: its
+    server-side cursor, read in autocommit while the loop writes, would need the same
+    server connection for every fetch, which PgBouncer's transaction pooling does not give."""
+    last: Any = None
+    while True:
+        page = rows.order_by("pk")
+        if last is not None:
+            page = page.filter(pk__gt=last)
+        batch = list(page[:size])
+        yield from batch
+        if len(batch) < size:
+            return
+        last = batch[-1].pk
 
 
 class Command(BaseCommand):
@@ -31,7 +51,7 @@ class Command(BaseCommand):
             projects = projects.filter(slug=options["project"])
             photos = photos.filter(project__slug=options["project"])
         heroes = failed = done = 0
-        for project in projects.iterator():
+        for project in in_pages(projects):
             if options["missing"] and "social" in (project.hero_renditions or {}):
                 continue
             try:
@@ -40,7 +60,7 @@ class Command(BaseCommand):
             except OSError as exc:  # a file missing from storage: say so, carry on
                 failed += 1
                 self.stderr.write(f"{project.slug} hero: {exc}")
-        for photo in photos.iterator():
+        for photo in in_pages(photos):
             if options["missing"] and "webp" in (photo.renditions or {}):
                 continue
             try:
