@@ -461,9 +461,8 @@ if PRODUCTION:
     CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 # --- Behind a reverse proxy ------------------------------------------------------------------
-# Who may tell us the client's address in X-Forwarded-For (campaign/client_ip.py): unset = no
-# proxy (REMOTE_ADDR is the client), a number of proxy hops, or the proxies' networks. With
-# a number, the header is read only from a peer in TRUSTED_PROXY_NETWORKS (private ranges).
+# Who may set the client's address in X-Forwarded-For (campaign/client_ip.py): unset = no proxy,
+# N proxy hops (believed only from a peer in TRUSTED_PROXY_NETWORKS), or the proxies' networks.
 TRUSTED_PROXIES = env.str("TRUSTED_PROXIES", default="")
 TRUSTED_PROXY_NETWORKS = env.str("TRUSTED_PROXY_NETWORKS", default=client_ip.PRIVATE_NETWORKS)
 client_ip.proxy_settings_check(TRUSTED_PROXIES, TRUSTED_PROXY_NETWORKS)  # malformed: refused
@@ -483,18 +482,14 @@ if not 1 <= FINANCIAL_YEAR_START_MONTH <= 12:  # noqa: PLR2004 - the months of a
 ORGANISATION_STATEMENT_TAX_NOTE = env.str(
     "ORGANISATION_STATEMENT_TAX_NOTE", default="Tax identification number 00-0000000 (demo)."
 )
-# Exports over this many rows run as a background task (the page shows progress); smaller
-# ones stream straight to the browser. Finished files are kept this many hours.
+# Exports over this many rows run in the background (smaller ones stream); files kept N hours.
 EXPORT_ASYNC_ROWS = env.int("EXPORT_ASYNC_ROWS", default=20000)
 EXPORT_FILE_HOURS = env.int("EXPORT_FILE_HOURS", default=24)
 EXPORT_ROOT = env.str("EXPORT_ROOT", default=str(BASE_DIR / "exports"))
 # Offline gifts (cheques, transfers) are matched by the pools like online gifts unless false.
 OFFLINE_GIFTS_MATCHED = env.bool("OFFLINE_GIFTS_MATCHED", default=True)
-# The accounting journals (Xero / QuickBooks Online): per ledger kind the account's code
-# (JOURNAL_ACCOUNT_BANK, _CLEARING, _DONATIONS, _REFUNDS, _FEES, _DISPUTES, _MATCHING,
-# _PLEDGES, _OFFLINE_BANK, _OFFLINE_DONATIONS, _SUSPENSE) and name (JOURNAL_ACCOUNT_NAME_...),
-# Xero's tax rate and QuickBooks' date format (defaults by JOURNAL_COUNTRY: US "Tax Exempt",
-# mm/dd/yyyy), the tracking category (Xero) / class (QuickBooks) being the project.
+# The accounting journals (Xero / QuickBooks Online): each ledger kind's account code and name,
+# tax rate, date format and tracking, from JOURNAL_* (campaign/journal_accounts.py names them).
 _journal = journal_settings(env)
 JOURNAL_COUNTRY: str = _journal["JOURNAL_COUNTRY"]
 JOURNAL_ACCOUNTS: dict[str, str] = _journal["JOURNAL_ACCOUNTS"]

@@ -48,7 +48,9 @@ class ResendForm(forms.Form):
         required=False, help_text="Leave empty to send it to the donor's email on the gift."
     )
 
+
 admin.site.unregister(Donation)
+
 
 @admin.register(Donation)
 class FinanceDonationAdmin(MoneyListMixin, DonationAdmin):

@@ -32,9 +32,7 @@ S = Donation.Status
 REFUND_EVENTS = ("checkout.session.completed", "charge.updated", "charge.refunded")
 
 
-@pytest.mark.parametrize(
-    "order", list(itertools.permutations(REFUND_EVENTS)), ids=">".join
-)
+@pytest.mark.parametrize("order", list(itertools.permutations(REFUND_EVENTS)), ids=">".join)
 def test_events_in_any_order_converge(
     hooks: Webhooks, project: Any, fake_stripe: Any, order: tuple[str, ...]
 ) -> None:

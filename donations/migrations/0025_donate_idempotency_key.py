@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("donations", "0021_desk_amount_search"),
+        ("donations", "0024_export_selection"),
     ]
 
     operations = [
