@@ -84,6 +84,8 @@ def test_donation_flow(live_server: Any, demo: Any, new_page: Any, shot: Any) ->
     # The thank-you page opened before the payment says "Processing" and polls the status
     # (thanks.js) until the webhook path has confirmed the gift, then reloads itself.
     gift = Donation.objects.get(donor_email="ana@example.org")
+    # The press carried the key the browser made (static/js/donate-key.js): a version-4 UUID.
+    assert gift.idempotency_key is not None and gift.idempotency_key.version == 4
     watcher = new_page(MOBILE)
     watcher.goto(live_server.url + reverse("donations:thanks", args=[gift.pk]))
     expect(watcher.get_by_test_id("gift-status")).to_contain_text("Processing")
