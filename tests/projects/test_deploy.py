@@ -471,6 +471,8 @@ def test_beat_schedule_names_registered_tasks() -> None:
         "donations.tasks.receipts_catch_up",
         "donations.tasks.payouts_repair",
         "donations.tasks.reconcile_nightly",
+        "donations.tasks.outbox_relay",
+        "donations.tasks.outbox_prune",
         "finance.tasks.export_files_expire",
         "stewardship.tasks.updates_daily",
         "stewardship.tasks.updates_resume",
